@@ -1,0 +1,131 @@
+# CertPortal developer and CI entry points. `make help` lists the targets.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+FLASK := $(VENV)/bin/flask --app app
+SYSTEM_PACKAGES := chromium fonts-wqy-zenhei poppler-utils
+
+# CI=true (also 1/yes) makes missing PostgreSQL an error instead of a skipped pass.
+IS_CI := $(filter true TRUE True 1 yes,$(CI))
+
+.PHONY: help venv install system-deps lint test run bench clean
+
+help:
+	@echo "make install      create $(VENV) and install '.[test]' (again only when pyproject.toml changes)"
+	@echo "make system-deps  Debian packages: $(SYSTEM_PACKAGES), postgresql"
+	@echo "make lint         ruff check"
+	@echo "make test         lint, pytest on SQLite, then pytest on a throwaway PostgreSQL  [PYTEST_ARGS=...]"
+	@echo "make run          migrate, load catalog + demo data, serve on http://127.0.0.1:5000"
+	@echo "make bench        performance budgets  [BENCH_ARGS=...]"
+	@echo "make clean        remove $(VENV) and caches"
+
+# --- Python environment --------------------------------------------------------------------
+
+venv: $(VPY)
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+
+install: $(STAMP)
+
+# Order-only on the interpreter: a venv's python is a symlink whose date means nothing.
+$(STAMP): pyproject.toml | $(VPY)
+	$(VPY) -m pip install -e '.[test]'
+	touch $@
+
+# --- System packages -----------------------------------------------------------------------
+
+system-deps:
+	@missing=""; \
+	if command -v dpkg-query >/dev/null; then \
+	  for pkg in $(SYSTEM_PACKAGES); do \
+	    status=$$(dpkg-query -W -f='$${Status}' "$$pkg" 2>/dev/null || true); \
+	    [ "$$status" = "install ok installed" ] || missing="$$missing $$pkg"; \
+	  done; \
+	else \
+	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	  fc-list : family 2>/dev/null | grep -i 'wenquanyi zen hei' >/dev/null || missing="$$missing fonts-wqy-zenhei"; \
+	fi; \
+	can_apt=""; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then can_apt=1; fi; \
+	updated=""; \
+	if [ -n "$$missing" ]; then \
+	  if [ -z "$$can_apt" ]; then \
+	    echo "error: missing system packages:$$missing" >&2; \
+	    echo "       install them with: sudo apt-get install -y --no-install-recommends$$missing" >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "==> installing system packages:$$missing"; \
+	  apt-get update; updated=1; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	fi; \
+	pg_found() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
+	  || $(PYTHON) scripts/with_postgres.py --check >/dev/null 2>&1; }; \
+	if ! pg_found && [ -n "$$can_apt" ]; then \
+	  echo "==> installing postgresql"; \
+	  [ -n "$$updated" ] || apt-get update; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+	fi; \
+	if ! pg_found; then \
+	  if [ -n "$(IS_CI)" ]; then \
+	    echo "error: PostgreSQL server binaries not found; CI must run the PostgreSQL pass" >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "warning: PostgreSQL not installed (apt-get install postgresql): the PostgreSQL test pass will be skipped" >&2; \
+	fi; \
+	echo "system-deps: ok"
+
+# --- Checks --------------------------------------------------------------------------------
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+# Both passes run the whole suite; any pytest failure, including exit 5 (no tests
+# collected), fails the target. with_postgres.py exits 3 when PostgreSQL is absent, but so
+# does pytest on an internal error, so absence is asked with --check first and every
+# non-zero status of the real run is a failure.
+test: install system-deps lint
+	@echo "==> pytest on SQLite"
+	env -u CERTPORTAL_TEST_DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
+	@echo "==> pytest on PostgreSQL"
+	@rc=0; $(VPY) scripts/with_postgres.py --check >/dev/null || rc=$$?; \
+	if [ "$$rc" -eq 3 ]; then \
+	  if [ -n "$(IS_CI)" ]; then \
+	    echo "error: PostgreSQL not installed: CI must run the PostgreSQL pass" >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "PostgreSQL not installed: skipping the PostgreSQL pass"; \
+	  exit 0; \
+	elif [ "$$rc" -ne 0 ]; then \
+	  exit "$$rc"; \
+	fi; \
+	set -x; \
+	$(VPY) scripts/with_postgres.py -- $(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# --- Running -------------------------------------------------------------------------------
+
+run: export CERTPORTAL_ENV := development
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) catalog load
+	$(FLASK) demo load
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+bench: install
+	$(VPY) bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-results *.egg-info
+	find . \( -path ./.git -o -path ./$(VENV) \) -prune -o \
+	  -type d -name __pycache__ -prune -exec rm -rf {} +

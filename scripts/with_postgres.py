@@ -1,0 +1,443 @@
+#!/usr/bin/env python3
+"""Run a command against a throwaway PostgreSQL cluster.
+
+    python scripts/with_postgres.py -- CMD [ARGS...]
+    python scripts/with_postgres.py --check      # exit 0 if PostgreSQL is usable, 3 if not
+
+Creates a temporary cluster (initdb, trust auth, UTF8, fsync off) listening on 127.0.0.1
+at a free port, creates the database ``certportal_test``, runs CMD with
+``CERTPORTAL_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:PORT/certportal_test``,
+then always stops the cluster and deletes its directory, also on Ctrl-C or SIGTERM.
+
+Exit status: CMD's own (128+N if it died from signal N); 3 if the PostgreSQL binaries
+are missing; 4 if the cluster could not be set up; 2 for usage errors; 127 if CMD was not
+found. Since CMD may itself exit 3 (pytest does on an internal error), callers that want
+to skip when PostgreSQL is absent should ask ``--check`` first rather than read 3 from a
+real run.
+
+Binaries are looked up in $PG_BINDIR, then the newest /usr/lib/postgresql/*/bin, then
+``pg_config --bindir``. As root, the server runs as the ``postgres`` user (PostgreSQL
+refuses to run as root) via ``runuser -u postgres --``. Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import glob
+import os
+import pwd
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DB_NAME = "certportal_test"
+SUPERUSER = "postgres"
+URL_ENV = "CERTPORTAL_TEST_DATABASE_URL"
+NEEDED = ("initdb", "pg_ctl", "createdb")
+
+EXIT_USAGE = 2
+EXIT_NO_POSTGRES = 3
+EXIT_SETUP_FAILED = 4
+EXIT_NOT_FOUND = 127
+
+
+def log(msg: str) -> None:
+    print(f"with_postgres: {msg}", file=sys.stderr, flush=True)
+
+
+class SetupError(Exception):
+    """The throwaway cluster could not be created or started."""
+
+
+class Terminated(BaseException):
+    """Raised from the SIGTERM/SIGHUP handler so that cleanup runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _has_binaries(bindir: Path) -> bool:
+    return all(os.access(bindir / name, os.X_OK) for name in NEEDED)
+
+
+def _version_key(path: str) -> tuple[int, ...]:
+    # /usr/lib/postgresql/15/bin -> (15,); /usr/lib/postgresql/9.6/bin -> (9, 6)
+    version = Path(path).parent.name
+    return tuple(int(part) for part in re.findall(r"\d+", version)) or (-1,)
+
+
+def find_bindir() -> Path | None:
+    override = os.environ.get("PG_BINDIR")
+    if override:
+        return Path(override) if _has_binaries(Path(override)) else None
+    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True):
+        if _has_binaries(Path(candidate)):
+            return Path(candidate)
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            out = subprocess.run(  # noqa: S603 - fixed argv, no shell
+                [pg_config, "--bindir"], capture_output=True, text=True, check=True, timeout=10
+            ).stdout.strip()
+            if out and _has_binaries(Path(out)):
+                return Path(out)
+    return None
+
+
+def become_subreaper() -> bool:
+    """Adopt orphaned descendants (Linux), so the server can be reaped by us.
+
+    pg_ctl detaches the server; once it exits it would linger as a zombie until PID 1
+    reaps it, which some container inits do late or never.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def reap(pid: int | None = None, timeout: float = 0.0) -> None:
+    """Collect exited adopted processes; wait up to timeout for pid to exit."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if pid is not None:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+                if done == pid:
+                    pid = None
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            pid = None  # not (or no longer) our child
+        if pid is None or time.monotonic() >= deadline:
+            return
+        time.sleep(0.05)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pick_locale() -> str:
+    """C.UTF-8 when the system has it (codepoint order, Unicode-aware case), else C.
+
+    Pinned so that results do not depend on the caller's LANG.
+    """
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run(
+            ["locale", "-a"],  # noqa: S607 - looked up on PATH on purpose
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
+        if any(line.strip().lower() in ("c.utf8", "c.utf-8") for line in out.splitlines()):
+            return "C.UTF-8"
+    return "C"
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as exc:
+        return f"(cannot read {path}: {exc})"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class Cluster:
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self.as_root = os.geteuid() == 0
+        self.root: Path | None = None
+        self.port: int | None = None
+        self.start_attempted = False
+
+    # -- paths ---------------------------------------------------------------------------
+    @property
+    def datadir(self) -> Path:
+        assert self.root is not None
+        return self.root / "data"
+
+    @property
+    def logfile(self) -> Path:
+        assert self.root is not None
+        return self.root / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{DB_NAME}"
+
+    # -- helpers -------------------------------------------------------------------------
+    def _server_cmd(self, name: str, *args: str) -> list[str]:
+        cmd = [str(self.bindir / name), *args]
+        if self.as_root:
+            cmd = ["runuser", "-u", SUPERUSER, "--", *cmd]
+        return cmd
+
+    def _run(self, cmd: list[str], what: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        try:
+            return subprocess.run(  # noqa: S603 - argv list, no shell
+                cmd,
+                cwd=self.root,  # runuser'd commands cannot chdir into e.g. /root
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SetupError(f"{what} failed: {exc}") from exc
+
+    @staticmethod
+    def _check(proc: subprocess.CompletedProcess, what: str) -> None:
+        if proc.returncode != 0:
+            output = (proc.stdout + proc.stderr).strip()
+            raise SetupError(f"{what} failed (exit {proc.returncode}):\n{output}")
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def create(self) -> None:
+        # Short, space-free path: the Unix socket lives here (path limit ~107 bytes) and
+        # pg_ctl passes -o through a shell.
+        base = os.environ.get("TMPDIR") or "/tmp"  # noqa: S108
+        if len(base) > 60:
+            base = "/tmp"  # noqa: S108
+        self.root = Path(tempfile.mkdtemp(prefix="certportal-pg-", dir=base))
+        if self.as_root:
+            try:
+                pw = pwd.getpwnam(SUPERUSER)
+            except KeyError as exc:
+                raise SetupError(
+                    f"running as root but there is no '{SUPERUSER}' user to run the server as"
+                ) from exc
+            if not shutil.which("runuser"):
+                raise SetupError("running as root but 'runuser' is not installed (util-linux)")
+            os.chown(self.root, pw.pw_uid, pw.pw_gid)
+        self.root.chmod(0o700)
+
+    def initdb(self) -> None:
+        proc = self._run(
+            self._server_cmd(
+                "initdb",
+                "-D", str(self.datadir),
+                "-U", SUPERUSER,
+                "-A", "trust",
+                "-E", "UTF8",
+                f"--locale={pick_locale()}",
+                "--no-sync",
+            ),
+            "initdb",
+        )  # fmt: skip
+        self._check(proc, "initdb")
+
+    def start(self, attempts: int = 3) -> None:
+        for attempt in range(1, attempts + 1):
+            self.port = free_port()
+            options = " ".join(
+                [
+                    "-c listen_addresses=127.0.0.1",
+                    f"-p {self.port}",
+                    f"-k {shlex.quote(str(self.root))}",
+                    "-c fsync=off",
+                    "-c full_page_writes=off",
+                    "-c synchronous_commit=off",
+                ]
+            )
+            self.start_attempted = True
+            proc = self._run(
+                self._server_cmd(
+                    "pg_ctl", "-D", str(self.datadir), "-l", str(self.logfile),
+                    "-w", "-t", "60", "-o", options, "start",
+                ),
+                "pg_ctl start",
+            )  # fmt: skip
+            if proc.returncode == 0:
+                return
+            server_log = tail(self.logfile)
+            port_taken = "could not bind" in server_log or "already in use" in server_log
+            if port_taken and attempt < attempts:
+                log(f"port {self.port} was taken meanwhile; retrying with another")
+                continue
+            output = (proc.stdout + proc.stderr).strip()
+            raise SetupError(
+                f"pg_ctl start failed (exit {proc.returncode}):\n{output}\n"
+                f"--- tail of {self.logfile} ---\n{server_log}"
+            )
+
+    def createdb(self) -> None:
+        proc = self._run(
+            [
+                str(self.bindir / "createdb"),
+                "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, DB_NAME,
+            ],
+            "createdb",
+        )  # fmt: skip
+        self._check(proc, "createdb")
+
+    def _server_pid(self) -> int | None:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            return int((self.datadir / "postmaster.pid").read_text().splitlines()[0])
+        return None
+
+    def _server_running(self) -> bool:
+        return self.root is not None and (self.datadir / "postmaster.pid").exists()
+
+    def destroy(self, interrupted: bool) -> None:
+        if self.root is None:
+            return
+        if interrupted and self.start_attempted and not self._server_running():
+            # pg_ctl start may have been killed after forking the server but before the
+            # server wrote its pid file: give it a moment so it can be stopped, not orphaned.
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline and not self._server_running():
+                time.sleep(0.1)
+        # Before any start attempt a postmaster.pid can only be initdb's own single-user
+        # backend, which dies with initdb.
+        if self.start_attempted and self._server_running():
+            server_pid = self._server_pid()
+            for mode in ("fast", "immediate"):
+                try:
+                    proc = self._run(
+                        self._server_cmd(
+                            "pg_ctl", "-D", str(self.datadir), "-m", mode, "-w", "-t", "30", "stop"
+                        ),
+                        f"pg_ctl -m {mode} stop",
+                        timeout=60,
+                    )
+                except SetupError as exc:
+                    log(str(exc))
+                    continue
+                if proc.returncode == 0:
+                    break
+                log(f"pg_ctl -m {mode} stop failed: {(proc.stdout + proc.stderr).strip()}")
+            reap(server_pid, timeout=10)
+        shutil.rmtree(self.root, ignore_errors=True)
+        if self.root.exists():
+            log(f"could not remove {self.root}")
+
+
+def run_child(cmd: list[str], env: dict[str, str]) -> int:
+    try:
+        child = subprocess.Popen(cmd, env=env)  # noqa: S603 - the caller's own command
+    except FileNotFoundError:
+        log(f"command not found: {cmd[0]}")
+        return EXIT_NOT_FOUND
+    except PermissionError:
+        log(f"command not executable: {cmd[0]}")
+        return 126
+    try:
+        rc = child.wait()
+    except KeyboardInterrupt:
+        # A terminal Ctrl-C reached the child too (same process group): let it finish its
+        # own teardown; further Ctrl-Cs go to it alone. Then make sure it is gone.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _reap(child, first_signal=signal.SIGINT, grace=10)
+        raise
+    except Terminated as exc:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _reap(child, first_signal=exc.signum, grace=0)
+        raise
+    return 128 - rc if rc < 0 else rc
+
+
+def _reap(child: subprocess.Popen, first_signal: int, grace: float) -> None:
+    steps = [(None, grace), (first_signal, 5), (signal.SIGTERM, 5), (signal.SIGKILL, None)]
+    for sig, timeout in steps:
+        if child.poll() is not None:
+            return
+        if sig is not None:
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=timeout)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        description="Run CMD against a throwaway PostgreSQL cluster.",
+        usage="%(prog)s [--check] -- CMD [ARGS...]",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only report whether PostgreSQL binaries are available (exit 0 or 3)",
+    )
+    if "--" in argv:
+        split = argv.index("--")
+        opts, cmd = argv[:split], argv[split + 1 :]
+    else:
+        opts, cmd = argv, []
+    args = parser.parse_args(opts)
+
+    bindir = find_bindir()
+    if bindir is None:
+        log(
+            "PostgreSQL server binaries (initdb, pg_ctl, createdb) not found in $PG_BINDIR, "
+            "/usr/lib/postgresql/*/bin or `pg_config --bindir`. "
+            "On Debian: apt-get install -y --no-install-recommends postgresql"
+        )
+        return EXIT_NO_POSTGRES
+    if args.check:
+        print(bindir)
+        return 0
+    if not cmd:
+        parser.print_usage(sys.stderr)
+        log("no command given (put it after --)")
+        return EXIT_USAGE
+
+    def on_signal(signum: int, _frame: object) -> None:
+        raise Terminated(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is not signal.SIG_IGN:  # e.g. keep nohup's choice
+            signal.signal(sig, on_signal)
+
+    become_subreaper()
+    cluster = Cluster(bindir)
+    interrupted = False
+    try:
+        started = time.monotonic()
+        cluster.create()
+        cluster.initdb()
+        cluster.start()
+        cluster.createdb()
+        log(
+            f"PostgreSQL ({bindir}) ready on 127.0.0.1:{cluster.port} "
+            f"in {time.monotonic() - started:.1f}s; {URL_ENV}={cluster.url}"
+        )
+        env = dict(os.environ, **{URL_ENV: cluster.url})
+        return run_child(cmd, env)
+    except SetupError as exc:
+        log(str(exc))
+        return EXIT_SETUP_FAILED
+    except KeyboardInterrupt:
+        interrupted = True
+        log("interrupted")
+        return 128 + signal.SIGINT
+    except Terminated as exc:
+        interrupted = True
+        log(f"terminated by signal {exc.signum}")
+        return 128 + exc.signum
+    finally:
+        # Cleanup must not be cut short by a second Ctrl-C or SIGTERM.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        cluster.destroy(interrupted)
+        reap()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
