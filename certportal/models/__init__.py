@@ -1,0 +1,72 @@
+"""Peewee tables, grouped by area; import models from here."""
+
+from certportal.models.base import BaseModel, random_code, utcnow
+from certportal.models.catalog import (
+    Agreement,
+    Certification,
+    Exam,
+    FulfillmentItem,
+    JSONTextField,
+    LogoFile,
+)
+from certportal.models.commerce import EcommerceTransaction, FulfillmentOrder, OrderLine
+from certportal.models.mail import OutgoingEmail
+from certportal.models.people import (
+    SETTINGS_QUESTIONS,
+    AuditEvent,
+    Candidate,
+    EmailToken,
+    LoginSession,
+    StaffUser,
+    SupportCase,
+)
+from certportal.models.records import (
+    AgreementAcceptance,
+    CandidateCertification,
+    CeCredit,
+    CertificationEvent,
+    CertificationGrant,
+    ExamResult,
+    ImportBatch,
+    certifications_of,
+)
+from certportal.models.sharing import Transcript, TranscriptCertification, TranscriptView
+
+# In dependency order: create forwards, drop backwards.
+ALL_MODELS = [
+    Candidate,
+    StaffUser,
+    LoginSession,
+    EmailToken,
+    SupportCase,
+    AuditEvent,
+    Exam,
+    Certification,
+    Agreement,
+    LogoFile,
+    FulfillmentItem,
+    ImportBatch,
+    ExamResult,
+    AgreementAcceptance,
+    CandidateCertification,
+    CertificationEvent,
+    CertificationGrant,
+    CeCredit,
+    FulfillmentOrder,
+    OrderLine,
+    EcommerceTransaction,
+    Transcript,
+    TranscriptCertification,
+    TranscriptView,
+    OutgoingEmail,
+]
+
+__all__ = [m.__name__ for m in ALL_MODELS] + [
+    "ALL_MODELS",
+    "SETTINGS_QUESTIONS",
+    "BaseModel",
+    "certifications_of",
+    "JSONTextField",
+    "random_code",
+    "utcnow",
+]

@@ -1,0 +1,159 @@
+"""Candidates, staff, their login sessions and one-time email tokens."""
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from certportal.models.base import BaseModel, TimestampedModel, utcnow
+
+SETTINGS_QUESTIONS = (
+    "is_employee",
+    "is_partner",
+    "email_notifications",
+    "is_netacad_student",
+    "verification_consent",
+)
+
+
+class Candidate(TimestampedModel):
+    login_id = CharField(max_length=32, unique=True)
+    program_id = CharField(max_length=32, unique=True)
+    email = CharField(max_length=254)
+    # Lower-cased copy: mapping by email and login by email match without regard to case.
+    email_key = CharField(max_length=254, index=True)
+    password_hash = CharField(max_length=255, null=True)
+    mapped_at = DateTimeField(null=True)
+
+    first_name = CharField(max_length=100, default="")
+    last_name = CharField(max_length=100, default="")
+    # Case- and accent-folded last name for mapping by score report.
+    last_name_key = CharField(max_length=100, default="", index=True)
+    phone = CharField(max_length=40, default="")
+    address_line1 = CharField(max_length=200, default="")
+    address_line2 = CharField(max_length=200, default="")
+    city = CharField(max_length=100, default="")
+    state = CharField(max_length=100, default="")
+    postal_code = CharField(max_length=20, default="")
+    country = CharField(max_length=100, default="")
+
+    localized_first_name = CharField(max_length=100, default="")
+    localized_last_name = CharField(max_length=100, default="")
+    localized_address_line1 = CharField(max_length=200, default="")
+    localized_address_line2 = CharField(max_length=200, default="")
+    localized_city = CharField(max_length=100, default="")
+    localized_state = CharField(max_length=100, default="")
+    localized_postal_code = CharField(max_length=20, default="")
+
+    job_title = CharField(max_length=100, default="")
+    ccie_number = CharField(max_length=20, default="")
+    ccde_number = CharField(max_length=20, default="")
+    netacad_id = CharField(max_length=40, default="")
+    badging_email = CharField(max_length=254, default="")
+    testing_vendor_id = CharField(max_length=40, default="")
+
+    # The five Settings answers (None = never answered) and when they were last confirmed.
+    is_employee = BooleanField(null=True)
+    is_partner = BooleanField(null=True)
+    email_notifications = BooleanField(null=True)
+    is_netacad_student = BooleanField(null=True)
+    verification_consent = BooleanField(null=True)
+    settings_confirmed_at = DateTimeField(null=True)
+
+    failed_login_count = IntegerField(default=0)
+    first_failed_login_at = DateTimeField(null=True)
+    locked_until = DateTimeField(null=True)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def localized_full_name(self) -> str:
+        # East Asian names are written family name first, without a space.
+        return f"{self.localized_last_name}{self.localized_first_name}"
+
+    @property
+    def is_staff(self) -> bool:
+        return False
+
+
+class StaffUser(TimestampedModel):
+    username = CharField(max_length=64, unique=True)
+    email = CharField(max_length=254)
+    display_name = CharField(max_length=100, default="")
+    password_hash = CharField(max_length=255)
+    is_active = BooleanField(default=True)
+    failed_login_count = IntegerField(default=0)
+    first_failed_login_at = DateTimeField(null=True)
+    locked_until = DateTimeField(null=True)
+
+    @property
+    def login_id(self) -> str:
+        return self.username
+
+    @property
+    def is_staff(self) -> bool:
+        return True
+
+
+class LoginSession(TimestampedModel):
+    """A server-side session: the cookie only names it, so logout revokes it for real."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    candidate = ForeignKeyField(Candidate, null=True, on_delete="CASCADE", backref="sessions")
+    staff_user = ForeignKeyField(StaffUser, null=True, on_delete="CASCADE", backref="sessions")
+    last_seen_at = DateTimeField(default=utcnow)
+    revoked_at = DateTimeField(null=True)
+    ip_address = CharField(max_length=45, default="")
+    user_agent = CharField(max_length=255, default="")
+
+    class Meta:
+        indexes = ((("candidate", "created_at"), False),)
+
+
+class EmailToken(TimestampedModel):
+    """A one-time link sent by email (set password, reset); only its hash is stored."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    candidate = ForeignKeyField(Candidate, on_delete="CASCADE", backref="email_tokens")
+    purpose = CharField(max_length=32)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("candidate", "created_at"), False),)
+
+
+class SupportCase(TimestampedModel):
+    case_number = CharField(max_length=16, unique=True)
+    candidate = ForeignKeyField(Candidate, null=True, on_delete="SET NULL", backref="cases")
+    kind = CharField(max_length=32, default="other")
+    contact_email = CharField(max_length=254)
+    login_ids = CharField(max_length=255, default="")
+    description = TextField()
+    status = CharField(max_length=16, default="open")
+    resolution = TextField(default="")
+    resolved_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("status", "created_at"), False),)
+
+
+class AuditEvent(BaseModel):
+    """Who changed what and when, for changes that govern disclosure or identity."""
+
+    occurred_at = DateTimeField(default=utcnow)
+    candidate = ForeignKeyField(Candidate, null=True, on_delete="SET NULL", backref="audit")
+    staff_user = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    action = CharField(max_length=64)
+    old_value = TextField(default="")
+    new_value = TextField(default="")
+    ip_address = CharField(max_length=45, default="")
+
+    class Meta:
+        indexes = ((("candidate", "occurred_at"), False), (("action", "occurred_at"), False))
