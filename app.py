@@ -1,0 +1,3 @@
+from certportal import create_app
+
+app = create_app()

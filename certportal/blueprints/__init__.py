@@ -1,0 +1,8 @@
+"""HTTP views: parse and validate input, call the domain, render a page or a fragment."""
+
+
+def init_app(app):
+    from certportal.blueprints import auth, main
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main.bp)

@@ -1,0 +1,53 @@
+"""Home, the sections still to be built, and the site-wide pages."""
+
+from flask import Blueprint, abort, current_app, send_from_directory
+
+from certportal.auth import candidate_required, current_candidate, staff_required
+from certportal.htmx import render_page
+from certportal.models import certifications_of
+from certportal.navigation import SECTIONS_BY_KEY
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+@candidate_required
+def home():
+    """The candidate's home: a greeting and their active certifications."""
+    candidate = current_candidate()
+    active = list(certifications_of(candidate, status="active"))
+    return render_page("main/home.html", "content", section="home", active=active)
+
+
+@bp.get("/section/<key>")
+@candidate_required
+def upcoming(key: str):
+    """A section of the guide not built yet: say what will be there."""
+    section = SECTIONS_BY_KEY.get(key)
+    if section is None or section.endpoint != "main.upcoming":
+        abort(404)
+    return render_page("main/upcoming.html", "content", section=key, upcoming=section)
+
+
+@bp.get("/staff")
+@staff_required
+def staff_home():
+    """The staff console's front page."""
+    return render_page("main/staff_home.html", "content", section="staff")
+
+
+@bp.get("/help")
+def user_guide():
+    """How to use the portal, following the guide's sections."""
+    return render_page("main/user_guide.html", "content", section="help")
+
+
+@bp.get("/support")
+def support():
+    """Support and frequently asked questions."""
+    return render_page("main/support.html", "content", section="support")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=86400)

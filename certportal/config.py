@@ -1,0 +1,75 @@
+"""Settings read from the environment; see the README's configuration table."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'db' / 'certportal.sqlite3'}"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable portal."""
+
+
+def _development_secret_key(instance_path: str) -> str:
+    """Generate a key once per instance folder so development sessions survive restarts."""
+    key_file = Path(instance_path) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load(instance_path: str, overrides: dict | None = None) -> dict:
+    """The configuration for this process: environment variables, then `overrides`."""
+    env = os.environ
+    overrides = overrides or {}
+    development = env.get("CERTPORTAL_ENV", "production") == "development"
+    secret_key = overrides.get("SECRET_KEY") or env.get("SECRET_KEY")
+    if not secret_key:
+        if not development:
+            raise ConfigError(
+                "SECRET_KEY is required. Set it to a long random string, "
+                "or set CERTPORTAL_ENV=development to generate one for local use."
+            )
+        secret_key = _development_secret_key(instance_path)
+    base_url = (overrides.get("BASE_URL") or env.get("BASE_URL", "http://127.0.0.1:5000")).rstrip("/")
+    https = base_url.startswith("https://")
+    settings = {
+        "DEVELOPMENT": development,
+        "SECRET_KEY": secret_key,
+        "DATABASE_URL": env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+        "BASE_URL": base_url,
+        "MAIL_URL": env.get("MAIL_URL", ""),
+        "MAIL_FROM": env.get("MAIL_FROM", "certportal@localhost"),
+        "PROGRAM_NAME": env.get("PROGRAM_NAME", "Cisco"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "LOAD_DEMO_DATA": development,
+        # Sessions: a signed cookie carries only the id of a server-side session record.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "SESSION_IDLE_TIMEOUT": timedelta(minutes=30),
+        "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=12),
+        # No "remember me": a login lasts as long as its server-side session, never a year.
+        "REMEMBER_COOKIE_DURATION": timedelta(hours=12),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": https,
+        # The CSRF token is bound to the session, which expires on its own; a timed token
+        # would only fail forms left open for an hour.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+        "LOGIN_MAX_FAILURES": 10,
+        "LOGIN_FAILURE_WINDOW": timedelta(minutes=15),
+        "LOGIN_LOCKOUT": timedelta(minutes=15),
+        "LOGIN_RATE_LIMIT": "20 per minute;200 per hour",
+    }
+    settings.update({key: value for key, value in overrides.items() if key != "BASE_URL"})
+    return settings

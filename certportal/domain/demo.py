@@ -1,0 +1,254 @@
+"""The guide's sample candidate and a few others, so the portal can be tried at once."""
+
+from datetime import date, datetime, timedelta
+
+from certportal.db import database
+from certportal.domain.passwords import hash_password
+from certportal.models import (
+    Agreement,
+    AgreementAcceptance,
+    Candidate,
+    CandidateCertification,
+    CeCredit,
+    Certification,
+    CertificationEvent,
+    CertificationGrant,
+    EcommerceTransaction,
+    Exam,
+    ExamResult,
+    FulfillmentItem,
+    FulfillmentOrder,
+    OrderLine,
+    StaffUser,
+    random_code,
+)
+
+DEMO_PASSWORD = "certportal-demo"  # noqa: S105 (published demo login)
+STAFF_PASSWORD = "certportal-staff"  # noqa: S105
+
+# Guide section 5, row for row: code, registration number, grade, date, expires.
+GUIDE_EXAM_ROWS = [
+    ("350-001", "219142598", "Pass", date(2007, 2, 21), date(2010, 2, 21)),
+    ("350-001", "UniqueRegNum_1000815", "Pass", date(2006, 6, 26), date(2009, 6, 26)),
+    ("350-001", "n7dnt508", "Fail", date(2006, 6, 20), None),
+    ("350-018", "UniqueRegNum_1000809", "Pass", date(2006, 1, 1), date(2009, 1, 1)),
+    ("350-022", "UniqueRegNum_1000515", "Pass", date(2004, 1, 5), date(2007, 1, 5)),
+    ("350-018", "UniqueRegNum_1003206", "Pass", date(2002, 6, 1), date(2005, 6, 1)),
+    ("350-001", "UniqueRegNum_1025076", "Pass", date(2002, 5, 23), date(2005, 5, 23)),
+    ("350-001", "UniqueRegNum_1030695", "Pass", date(2002, 5, 23), date(2005, 5, 23)),
+    ("350-002", "UniqueRegNum_1036453", "Pass", date(1999, 3, 25), date(2002, 3, 25)),
+    ("350-001", "UniqueRegNum_1011693", "Pass", date(1995, 10, 4), date(1998, 10, 4)),
+]
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's end (Jan 31 + 1 = Feb 28)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate_day in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, candidate_day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def load_demo_data(today: date | None = None) -> bool:
+    """Load the demo candidates into an empty database; False if candidates exist already."""
+    if Candidate.select().exists():
+        return False
+    today = today or date.today()
+    with database.atomic():
+        _sample_candidate(today)
+        _second_candidate(today)
+        StaffUser.create(
+            username="staff",
+            email="staff@certportal.example",
+            display_name="Program Staff",
+            password_hash=hash_password(STAFF_PASSWORD),
+        )
+    return True
+
+
+def _candidate(**fields) -> Candidate:
+    fields.setdefault("program_id", fields["login_id"])
+    fields["email_key"] = fields["email"].lower()
+    fields["last_name_key"] = fields["last_name"].casefold()
+    return Candidate.create(**fields)
+
+
+def _exam_result(candidate, code, registration_number, grade, taken_on, expires_on):
+    return ExamResult.create(
+        candidate=candidate,
+        exam=Exam.get(Exam.code == code),
+        registration_number=registration_number,
+        grade=grade,
+        taken_on=taken_on,
+        expires_on=expires_on,
+    )
+
+
+def _certification(candidate, code, *, active_on, expires_on, first_earned_on=None,
+                   events=(), status=None, kit_claimed=False, today):
+    status = status or ("active" if expires_on >= today else "expired")
+    held = CandidateCertification.create(
+        candidate=candidate,
+        certification=Certification.get(Certification.code == code),
+        status=status,
+        first_earned_on=first_earned_on or active_on,
+        active_on=active_on,
+        expires_on=expires_on,
+        cycle_started_on=active_on,
+        verification_code=random_code(16),
+        badge_id=random_code(20),
+        initial_kit_claimed=kit_claimed,
+    )
+    for occurred_on, kind, description in events:
+        CertificationEvent.create(
+            candidate_certification=held, occurred_on=occurred_on, kind=kind,
+            description=description,
+        )
+    if status == "expired":
+        CertificationEvent.create(
+            candidate_certification=held, occurred_on=expires_on, kind="expired",
+            description="Expired",
+        )
+    return held
+
+
+def _ce_credit(candidate, *, points, active_on, inactive_on, updated_on, provider, import_source,
+               external_id, name="Cisco CE Credits"):
+    return CeCredit.create(
+        candidate=candidate, name=name, points=points, active_on=active_on,
+        inactive_on=inactive_on, updated_on=updated_on, provider_name=provider,
+        source="CertMetrics", import_source=import_source, external_id=external_id,
+    )
+
+
+def _kit(code: str, kind: str = "Certificate") -> FulfillmentItem:
+    return (
+        FulfillmentItem.select()
+        .join(Certification)
+        .where((Certification.code == code) & (FulfillmentItem.kind == kind))
+        .get()
+    )
+
+
+def _order(candidate, *, placed_on, lines, tracking, payment_method, status, today):
+    shipping = 1000 if tracking else 0
+    total = sum(price for _, price, _ in lines) + shipping
+    order = FulfillmentOrder.create(
+        candidate=candidate, tracking=tracking, shipping_cents=shipping, total_cents=total,
+        payment_method=payment_method, status=status,
+        ship_to={"first_name": candidate.first_name, "last_name": candidate.last_name,
+                 "city": candidate.city, "country": candidate.country},
+        created_at=datetime.combine(placed_on, datetime.min.time()),
+    )
+    for item, price, is_initial in lines:
+        sent_on = placed_on + timedelta(days=20) if status == "complete" else None
+        OrderLine.create(
+            order=order, candidate=candidate, item=item,
+            name=f"{item.certification.name} ({item.kind})", price_cents=price,
+            is_initial_claim=is_initial, verification_code=random_code(16),
+            queued_on=placed_on, sent_on=sent_on,
+            completed_on=placed_on + timedelta(days=40) if status == "complete" else None,
+            status="Complete" if status == "complete" else "Queued",
+        )
+    EcommerceTransaction.create(
+        candidate=candidate, order=order,
+        occurred_at=datetime.combine(placed_on, datetime.min.time()) + timedelta(hours=10),
+        description=("Initial kit claim" if total == 0 else "Kit purchase")
+        + (" with trackable shipping" if tracking else ""),
+        item_count=len(lines), amount_cents=total, payment_method=payment_method,
+        status="Completed", reference=random_code(10),
+    )
+    return order
+
+
+def _sample_candidate(today: date) -> Candidate:
+    """CSCO10000000: the guide's screenshots, plus recent results so something is active."""
+    john = _candidate(
+        login_id="CSCO10000000", email="csco10000000@certportal.example",
+        password_hash=hash_password(DEMO_PASSWORD), mapped_at=datetime(2019, 12, 1),
+        first_name="John", last_name="Doe", phone="+1 919 555 0100",
+        address_line1="Test123test Test2 Cor", address_line2="Line 3 Cor", city="City",
+        state="North Carolina", postal_code="12345", country="United States",
+        job_title="Jester", netacad_id="8682608", testing_vendor_id="226754252",
+        badging_email="csco10000000@certportal.example",
+    )
+    for row in GUIDE_EXAM_ROWS:
+        _exam_result(john, *row)
+    ccna_passed = today - timedelta(days=400)
+    encor_passed = today - timedelta(days=250)
+    _exam_result(john, "200-301", "VUE-77120431", "Pass", ccna_passed, add_months(ccna_passed, 36))
+    _exam_result(john, "350-401", "VUE-79935517", "Pass", encor_passed,
+                 add_months(encor_passed, 36))
+
+    AgreementAcceptance.create(
+        candidate=john,
+        agreement=Agreement.get((Agreement.kind == "certification") & Agreement.is_current),
+        accepted_on=date(2006, 6, 20),
+    )
+
+    # Guide section 4: two credits imported from creq-20200214-200500.csv.
+    for external_id in ("1462600", "1462601"):
+        _ce_credit(john, points=5, active_on=date(2020, 2, 1), inactive_on=date(2023, 2, 1),
+                   updated_on=date(2020, 2, 24), provider="CDL 01 July CCNP",
+                   import_source="creq-20200214-200500.csv", external_id=external_id)
+    # 10 of the 30 credits CCNA's recertification asks for, inside the current cycle.
+    for days_ago, external_id in ((200, "2210001"), (120, "2210002")):
+        earned = today - timedelta(days=days_ago)
+        _ce_credit(john, points=5, active_on=earned, inactive_on=add_months(earned, 36),
+                   updated_on=earned + timedelta(days=3), provider="Cisco Learning Network",
+                   import_source=f"creq-{earned:%Y%m%d}-093000.csv", external_id=external_id)
+
+    _certification(
+        john, "CCNA", active_on=ccna_passed, expires_on=add_months(ccna_passed, 36),
+        events=[(ccna_passed, "earned", "Earned by exam 200-301")], kit_claimed=True, today=today,
+    )
+    _certification(
+        john, "CCIE-EI", first_earned_on=date(2002, 5, 23), active_on=encor_passed,
+        expires_on=add_months(encor_passed, 36), kit_claimed=True, today=today,
+        events=[
+            (date(2002, 5, 23), "earned", "Earned by exam 350-001"),
+            (encor_passed, "recertified", "Recertified by exam 350-401"),
+        ],
+    )
+    _certification(
+        john, "SPEC-ENCOR", active_on=encor_passed, expires_on=add_months(encor_passed, 36),
+        events=[(encor_passed, "earned", "Earned by exam 350-401")], today=today,
+    )
+    for code, active_on in (("CCENT", date(2019, 12, 9)), ("CCNA-RS", date(2019, 12, 8))):
+        CertificationGrant.create(candidate=john, certification=Certification.get(
+            Certification.code == code), granted_on=active_on, reason="Migrated record")
+        _certification(
+            john, code, active_on=active_on, expires_on=add_months(active_on, 36), today=today,
+            events=[(active_on, "granted", "Manually granted certification")], kit_claimed=True,
+        )
+
+    _order(john, placed_on=ccna_passed + timedelta(days=14),
+           lines=[(_kit("CCNA"), 0, True)], tracking=False, payment_method="none",
+           status="complete", today=today)
+    _order(john, placed_on=today - timedelta(days=30),
+           lines=[(_kit("CCIE-EI", "Plaque"), _kit("CCIE-EI", "Plaque").additional_price_cents,
+                   False)],
+           tracking=True, payment_method="credit", status="queued", today=today)
+    return john
+
+
+def _second_candidate(today: date) -> Candidate:
+    """Another candidate, so tests can show one never sees the other's data."""
+    mei = _candidate(
+        login_id="CSCO10000001", email="wang.mei@certportal.example",
+        password_hash=hash_password("second-demo-password"), mapped_at=datetime(2024, 3, 1),
+        first_name="Mei", last_name="Wang", localized_first_name="美", localized_last_name="王",
+        city="Shanghai", country="China", job_title="Network Engineer",
+        testing_vendor_id="318840120", badging_email="wang.mei@certportal.example",
+    )
+    passed = today - timedelta(days=90)
+    _exam_result(mei, "200-301", "VUE-81234567", "Pass", passed, add_months(passed, 36))
+    _certification(
+        mei, "CCNA", active_on=passed, expires_on=add_months(passed, 36),
+        events=[(passed, "earned", "Earned by exam 200-301")], today=today,
+    )
+    return mei

@@ -1,0 +1,61 @@
+"""The candidate navigation of the guide, in its order, and the sections still to come."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str
+    endpoint: str
+    # What the page will hold, shown until the section is built (never a dead end).
+    upcoming: str = ""
+
+
+CANDIDATE_SECTIONS = (
+    Section("home", "Home", "main.home"),
+    Section(
+        "personal-info",
+        "Personal Info",
+        "main.upcoming",
+        "Settings (five required questions, including your consent to verification), "
+        "Attributes (CCDE and CCIE numbers, job title, Net Academy Id) and Identification "
+        "(your login ID and the IDs used by the testing vendor and badging).",
+    ),
+    Section(
+        "testing-history",
+        "Testing History",
+        "main.upcoming",
+        "Your exams (code, exam, registration number, grade, date, expiry), sortable by every "
+        "column; your certification agreements; CE activities; and e-commerce transactions.",
+    ),
+    Section(
+        "certifications",
+        "Certifications",
+        "main.upcoming",
+        "Your certifications grouped by track and level, with their progress, CE credits and "
+        "history; the certification agreement; and logo downloads.",
+    ),
+    Section(
+        "certificates-plaques",
+        "Certificates & Plaques",
+        "main.upcoming",
+        "Claim & Purchase Fulfillment: claim the free initial kit of a new certification, "
+        "order more kits, and follow the history and status of every kit.",
+    ),
+    Section(
+        "transcripts",
+        "Transcripts",
+        "main.upcoming",
+        "Create transcripts of your certifications and share them with employers by email, "
+        "link or social networks; see how often each was viewed.",
+    ),
+    Section(
+        "digital-badges",
+        "Digital Badges",
+        "main.upcoming",
+        "A verifiable digital badge for each active certification, with ways to share it.",
+    ),
+)
+
+SECTIONS_BY_KEY = {section.key: section for section in CANDIDATE_SECTIONS}

@@ -1,0 +1,146 @@
+"""Fixtures: a seeded database per test (SQLite file or PostgreSQL), the app, clients."""
+
+import os
+import re
+import shutil
+import uuid
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from certportal import create_app
+from certportal.db import bind, database, upgrade_schema
+
+POSTGRES_URL = os.environ.get("CERTPORTAL_TEST_DATABASE_URL", "")
+CSRF_INPUT = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def _seed_current_database() -> None:
+    from certportal.cli import CATALOG_DIR
+    from certportal.domain.catalog import load_catalog
+    from certportal.domain.demo import load_demo_data
+
+    with database.connection_context():
+        upgrade_schema()
+        load_catalog(CATALOG_DIR)
+        load_demo_data(date.today())
+
+
+def _postgres_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(sql)
+
+
+def _postgres_url_for(name: str) -> str:
+    parts = urlsplit(POSTGRES_URL)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory):
+    """Migrate and seed (catalog + demo data) once; each test gets its own copy."""
+    if POSTGRES_URL:
+        template = f"seed_{uuid.uuid4().hex[:8]}"
+        _postgres_admin(f'CREATE DATABASE "{template}"')
+        bind(_postgres_url_for(template))
+        _seed_current_database()
+        yield template
+        _postgres_admin(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+    else:
+        path = tmp_path_factory.mktemp("seed") / "seed.sqlite3"
+        bind(f"sqlite:///{path}")
+        _seed_current_database()
+        yield path
+
+
+@pytest.fixture
+def database_url(seeded_database, tmp_path):
+    """A fresh copy of the seeded database for one test."""
+    if POSTGRES_URL:
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        _postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{seeded_database}"')
+        yield _postgres_url_for(name)
+        if not database.is_closed():
+            database.close()
+        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        copy = tmp_path / "portal.sqlite3"
+        shutil.copyfile(seeded_database, copy)
+        yield f"sqlite:///{copy}"
+        if not database.is_closed():
+            database.close()
+
+
+@pytest.fixture
+def app_config(database_url):
+    """Settings for the app under test; a test may change them before `app` is built."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "RATELIMIT_ENABLED": False,
+        "BASE_URL": "http://localhost",
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    return create_app(app_config)
+
+
+@pytest.fixture
+def db(app):
+    """The database for tests that read or write models directly.
+
+    Requests through the test client run in this thread and close the connection on
+    teardown; peewee reconnects on the next query, so no context is held across them.
+    """
+    database.connect(reuse_if_open=True)
+    yield database
+    if not database.is_closed():
+        database.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_INPUT.search(html)
+    assert match, "page has no CSRF token field"
+    return match.group(1)
+
+
+def log_in(client, identifier="CSCO10000000", password="certportal-demo", **extra):
+    """Log in through the real form, CSRF token included."""
+    token = csrf_token_from(client.get("/login").text)
+    return client.post(
+        "/login",
+        data={"identifier": identifier, "password": password, "csrf_token": token, **extra},
+    )
+
+
+@pytest.fixture
+def candidate_client(client):
+    """A test client logged in as the guide's sample candidate, CSCO10000000."""
+    response = log_in(client)
+    assert response.status_code == 303, response.text
+    return client
+
+
+PARTIAL = {"HX-Request": "true", "HX-Request-Type": "partial"}
+BOOSTED = {"HX-Request": "true", "HX-Request-Type": "full", "HX-Boosted": "true"}
+HISTORY_RESTORE = {
+    "HX-Request": "true",
+    "HX-Request-Type": "full",
+    "HX-History-Restore-Request": "true",
+}
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
