@@ -48,6 +48,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "MAIL_URL": env.get("MAIL_URL", ""),
         "MAIL_FROM": env.get("MAIL_FROM", "certportal@localhost"),
         "PROGRAM_NAME": env.get("PROGRAM_NAME", "Cisco"),
+        # The organisation that issues the program's own candidate ID (Identification tab).
+        "PROGRAM_ORGANIZATION": env.get("PROGRAM_ORGANIZATION", "Cisco Systems, Inc."),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "LOAD_DEMO_DATA": development,
         # Sessions: a signed cookie carries only the id of a server-side session record.

@@ -1,6 +1,6 @@
 """The page-or-fragment rule: one view, one template, one named block for htmx partials."""
 
-from flask import render_template, request
+from flask import flash, render_template, request
 from htmx_flask import Htmx
 from htmx_flask import make_response as htmx_response
 from jinja2_fragments.flask import render_block
@@ -31,10 +31,16 @@ def render_page(template: str, block: str, status: int = 200, **context):
     return response
 
 
-def redirect_after_post(location: str, fragment=None):
-    """After a successful form: 303 for a plain request, the updated fragment for htmx."""
+def redirect_after_post(location: str, fragment=None, message: str | None = None):
+    """After a successful form: 303 for a plain request, the updated fragment for htmx.
+
+    A plain request carries `message` to the next page as a flash; the fragment, shown at
+    once, states the outcome itself.
+    """
     if fragment is not None and is_partial_request():
         return fragment()
+    if message:
+        flash(message, "success")
     response = htmx_response("", 303)
     response.headers["Location"] = location
     return response

@@ -14,14 +14,7 @@ class Section:
 
 CANDIDATE_SECTIONS = (
     Section("home", "Home", "main.home"),
-    Section(
-        "personal-info",
-        "Personal Info",
-        "main.upcoming",
-        "Settings (five required questions, including your consent to verification), "
-        "Attributes (CCDE and CCIE numbers, job title, Net Academy Id) and Identification "
-        "(your login ID and the IDs used by the testing vendor and badging).",
-    ),
+    Section("personal-info", "Personal Info", "personal.settings"),
     Section(
         "testing-history",
         "Testing History",
@@ -59,3 +52,13 @@ CANDIDATE_SECTIONS = (
 )
 
 SECTIONS_BY_KEY = {section.key: section for section in CANDIDATE_SECTIONS}
+
+
+def section_url(key: str) -> str:
+    """Where a navigation section lives, built or still to come."""
+    from flask import url_for
+
+    section = SECTIONS_BY_KEY[key]
+    if section.endpoint == "main.upcoming":
+        return url_for(section.endpoint, key=key)
+    return url_for(section.endpoint)

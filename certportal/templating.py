@@ -5,7 +5,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_wtf.csrf import generate_csrf
 
-from certportal.navigation import CANDIDATE_SECTIONS
+from certportal.navigation import CANDIDATE_SECTIONS, section_url
 
 
 def guide_date(value: date | datetime | None, empty: str = "n/a") -> str:
@@ -33,6 +33,7 @@ def _globals():
     return {
         "program_name": current_app.config["PROGRAM_NAME"],
         "candidate_sections": CANDIDATE_SECTIONS,
+        "section_url": section_url,
         "csrf_token": generate_csrf,
         "htmx_script": "vendor/htmx-4.0.1.min.js",
     }

@@ -2,7 +2,8 @@
 
 
 def init_app(app):
-    from certportal.blueprints import auth, main
+    from certportal.blueprints import auth, main, personal
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
+    app.register_blueprint(personal.bp)

@@ -1,8 +1,11 @@
 """Home, the sections still to be built, and the site-wide pages."""
 
+from datetime import date
+
 from flask import Blueprint, abort, current_app, send_from_directory
 
 from certportal.auth import candidate_required, current_candidate, staff_required
+from certportal.domain import profile
 from certportal.htmx import render_page
 from certportal.models import certifications_of
 from certportal.navigation import SECTIONS_BY_KEY
@@ -13,10 +16,20 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @candidate_required
 def home():
-    """The candidate's home: a greeting and their active certifications."""
+    """Home: what needs the candidate's attention, their certifications, latest activity."""
     candidate = current_candidate()
-    active = list(certifications_of(candidate, status="active"))
-    return render_page("main/home.html", "content", section="home", active=active)
+    today = date.today()
+    recent_exams, recent_credits = profile.latest_activity(candidate)
+    return render_page(
+        "main/home.html",
+        "content",
+        section="home",
+        attention=profile.attention_items(candidate, today),
+        active=list(certifications_of(candidate, status="active")),
+        recent_exams=recent_exams,
+        recent_credits=recent_credits,
+        today=today,
+    )
 
 
 @bp.get("/section/<key>")

@@ -175,6 +175,10 @@ def _sample_candidate(today: date) -> Candidate:
         state="North Carolina", postal_code="12345", country="United States",
         job_title="Jester", netacad_id="8682608", testing_vendor_id="226754252",
         badging_email="csco10000000@certportal.example",
+        # A returning candidate who confirmed Settings and consents to verification.
+        is_employee=False, is_partner=False, email_notifications=True,
+        is_netacad_student=True, verification_consent=True,
+        settings_confirmed_at=datetime.combine(today - timedelta(days=30), datetime.min.time()),
     )
     for row in GUIDE_EXAM_ROWS:
         _exam_result(john, *row)

@@ -4,6 +4,7 @@ import shutil
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 HTTP_STATUS_NOTICE = "Failed to load resource: the server responded with a status of 4"
@@ -71,10 +72,13 @@ def no_js_page(browser):
 
 
 def log_in_through_the_form(page, base_url, identifier="CSCO10000000", password="certportal-demo"):
+    """Log in as a user would; returns once the signed-in page is shown (or the error)."""
     page.goto(f"{base_url}/login")
     page.get_by_label("Login ID or email address").fill(identifier)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    # With JavaScript the boosted form swaps the page without a navigation to wait for.
+    expect(page.get_by_role("button", name="Logout").or_(page.get_by_role("alert"))).to_be_visible()
 
 
 def assert_no_axe_violations(page):

@@ -33,10 +33,10 @@ def test_boosted_navigation_does_not_reload_the_page(page, live_server, console_
     expect(page.get_by_role("heading", name="Welcome, John Doe")).to_be_visible()
     page.evaluate("window.__stillTheSameDocument = true")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Personal Info").click()
-    expect(page).to_have_url(f"{live_server}/section/personal-info")
-    expect(page.get_by_role("heading", name="Personal Info", level=1)).to_be_visible()
+    expect(page).to_have_url(f"{live_server}/personal-info/settings")
+    expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
     assert page.evaluate("window.__stillTheSameDocument") is True
-    expect(page).to_have_title(re.compile("^Personal Info"))
+    expect(page).to_have_title(re.compile("^Settings"))
     page.go_back()
     expect(page.get_by_role("heading", name="Welcome, John Doe")).to_be_visible()
     assert console_errors == []

@@ -115,9 +115,9 @@ def test_unexpected_error_shows_no_traceback(app_config):
 
 
 def test_upcoming_sections_say_what_will_be_there(candidate_client):
-    page = candidate_client.get("/section/personal-info").text
-    assert "<h1>Personal Info</h1>" in page
-    assert "Settings (five required questions" in page
+    page = candidate_client.get("/section/digital-badges").text
+    assert "<h1>Digital Badges</h1>" in page
+    assert "A verifiable digital badge for each active certification" in page
     assert candidate_client.get("/section/nope").status_code == 404
 
 

@@ -1,0 +1,177 @@
+"""Personal Info: Settings, Attributes and Identification (guide section 2)."""
+
+from flask import Blueprint, current_app, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+
+from certportal.auth import candidate_required, current_candidate
+from certportal.domain import profile
+from certportal.htmx import redirect_after_post, render_page
+from certportal.models import SETTINGS_QUESTIONS
+
+bp = Blueprint("personal", __name__, url_prefix="/personal-info")
+
+YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+REQUIRED_MESSAGE = "Required * — choose Yes or No."
+SETTINGS_SAVED = "Your settings have been confirmed."
+JOB_TITLE_SAVED = "Your job title has been updated."
+
+
+class SettingsForm(FlaskForm):
+    is_employee = RadioField(choices=YES_NO)
+    is_partner = RadioField(choices=YES_NO)
+    email_notifications = RadioField(choices=YES_NO)
+    is_netacad_student = RadioField(choices=YES_NO)
+    verification_consent = RadioField(choices=YES_NO)
+
+    def answers(self) -> dict[str, bool | None]:
+        return {
+            question: {"yes": True, "no": False}.get(getattr(self, question).data)
+            for question in SETTINGS_QUESTIONS
+        }
+
+    def validate_answers(self) -> bool:
+        """Every question answered Yes or No; one plain message beside each that is not."""
+        self.validate()
+        complete = True
+        for question, answer in self.answers().items():
+            field = getattr(self, question)
+            field.errors = [REQUIRED_MESSAGE] if answer is None else []
+            complete = complete and answer is not None
+        return complete and not self.csrf_token.errors
+
+
+class AttributesForm(FlaskForm):
+    job_title = StringField("Job Title")
+
+
+def settings_questions(program: str) -> list[tuple[str, str, str]]:
+    """(field, heading, question) in the guide's order, worded for this program."""
+    return [
+        ("is_employee", f"{program} Employee", f"Are you a {program} employee?"),
+        (
+            "is_partner",
+            f"{program} Partner or Reseller",
+            f"Do you work for a {program} Partner or Reseller?",
+        ),
+        (
+            "email_notifications",
+            "Email Notifications",
+            f"Would you like to receive emails about {program} training, certifications, "
+            "services, special offerings, and events?",
+        ),
+        ("is_netacad_student", "Net Academy Student", "Are you a Net Academy student?"),
+        (
+            "verification_consent",
+            "Verification of Certification",
+            f"Please refer to the Certification and Confidentiality Agreement with respect to "
+            f"{program}'s permitted disclosures of Certification information. In that "
+            f"Agreement, you agreed that {program} (including third parties who process data "
+            f"on behalf of {program}) may provide information verifying your Certification "
+            f'status to others (see, Section 7 "Verification of Certification"). In your '
+            f"agreement, {program} is not liable for the information provided. Such requests "
+            f'may come directly from a third party or from you. By clicking "Yes" you are '
+            f'confirming your consent to allow such disclosures. Clicking "No" indicates you '
+            f"do not wish {program} to make these disclosures in the future. Nothing limits "
+            f"{program}'s ability to make disclosures as otherwise permitted in the "
+            f"Certification and Confidentiality Agreement.",
+        ),
+    ]
+
+
+def _settings_form_for(candidate) -> SettingsForm:
+    stored = {
+        question: {True: "yes", False: "no"}.get(getattr(candidate, question))
+        for question in SETTINGS_QUESTIONS
+    }
+    return SettingsForm(data=stored)
+
+
+def _render_settings(form, status=200, saved=None):
+    return render_page(
+        "personal/settings.html",
+        "settings_form",
+        status=status,
+        section="personal-info",
+        tab="settings",
+        form=form,
+        saved=saved,
+        questions=settings_questions(current_app.config["PROGRAM_NAME"]),
+        confirmed_at=current_candidate().settings_confirmed_at,
+    )
+
+
+@bp.get("/")
+@candidate_required
+def index():
+    """Personal Info opens on Settings."""
+    return settings()
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@candidate_required
+def settings():
+    """Settings: five required yes/no answers, confirmed together."""
+    candidate = current_candidate()
+    if request.method == "GET":
+        return _render_settings(_settings_form_for(candidate))
+    form = SettingsForm()
+    if not form.validate_answers():
+        return _render_settings(form, status=422)
+    profile.confirm_settings(candidate, form.answers(), request.remote_addr or "")
+    return redirect_after_post(
+        url_for("personal.settings"),
+        lambda: _render_settings(form, saved=SETTINGS_SAVED),
+        message=SETTINGS_SAVED,
+    )
+
+
+def _render_attributes(form, status=200, saved=None):
+    return render_page(
+        "personal/attributes.html",
+        "attributes_form",
+        status=status,
+        saved=saved,
+        section="personal-info",
+        tab="attributes",
+        form=form,
+        candidate=current_candidate(),
+    )
+
+
+@bp.route("/attributes", methods=["GET", "POST"])
+@candidate_required
+def attributes():
+    """Candidate Attributes: only Job Title can be changed here."""
+    candidate = current_candidate()
+    if request.method == "GET":
+        return _render_attributes(AttributesForm(data={"job_title": candidate.job_title}))
+    form = AttributesForm()
+    if form.validate():
+        try:
+            profile.update_job_title(candidate, form.job_title.data)
+        except profile.ProfileError as error:
+            form.job_title.errors = [str(error)]
+        else:
+            saved_form = AttributesForm(data={"job_title": candidate.job_title})
+            return redirect_after_post(
+                url_for("personal.attributes"),
+                lambda: _render_attributes(saved_form, saved=JOB_TITLE_SAVED),
+                message=JOB_TITLE_SAVED,
+            )
+    return _render_attributes(form, status=422)
+
+
+@bp.get("/identification")
+@candidate_required
+def identification():
+    """Identifiers: the IDs linked to this account, read-only."""
+    return render_page(
+        "personal/identification.html",
+        "content",
+        section="personal-info",
+        tab="identification",
+        candidate=current_candidate(),
+        organization=current_app.config["PROGRAM_ORGANIZATION"],
+    )

@@ -1,0 +1,123 @@
+"""The candidate's own answers and details: Settings (F6) and the editable attribute (F7)."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from certportal.db import database
+from certportal.models import (
+    SETTINGS_QUESTIONS,
+    AuditEvent,
+    Candidate,
+    CandidateCertification,
+    CeCredit,
+    Certification,
+    ExamResult,
+    FulfillmentItem,
+    certifications_of,
+    utcnow,
+)
+
+JOB_TITLE_MAX_LENGTH = 100
+EXPIRY_NOTICE = timedelta(days=90)
+
+
+class ProfileError(ValueError):
+    """A value the candidate typed that the portal cannot accept; the message says why."""
+
+
+def settings_confirmed(candidate: Candidate) -> bool:
+    return candidate.settings_confirmed_at is not None and all(
+        getattr(candidate, question) is not None for question in SETTINGS_QUESTIONS
+    )
+
+
+def confirm_settings(candidate: Candidate, answers: dict[str, bool], ip_address: str = "") -> None:
+    """Save all five answers at once and record when; a consent change is audited."""
+    missing = [question for question in SETTINGS_QUESTIONS if answers.get(question) is None]
+    if missing:
+        raise ProfileError(f"Unanswered: {', '.join(missing)}")
+    with database.atomic():
+        previous_consent = candidate.verification_consent
+        for question in SETTINGS_QUESTIONS:
+            setattr(candidate, question, bool(answers[question]))
+        candidate.settings_confirmed_at = utcnow()
+        candidate.save()
+        if previous_consent != candidate.verification_consent:
+            # Consent governs every disclosure to third parties: keep when it changed.
+            AuditEvent.create(
+                candidate=candidate,
+                action="verification_consent",
+                old_value=_yes_no(previous_consent),
+                new_value=_yes_no(candidate.verification_consent),
+                ip_address=ip_address[:45],
+            )
+
+
+def clean_job_title(value: str | None) -> str:
+    """The job title as stored: trimmed, 1 to 100 characters, any script."""
+    title = " ".join((value or "").split())
+    if not title:
+        raise ProfileError("Enter your job title.")
+    if len(title) > JOB_TITLE_MAX_LENGTH:
+        raise ProfileError(f"Use at most {JOB_TITLE_MAX_LENGTH} characters for your job title.")
+    return title
+
+
+def update_job_title(candidate: Candidate, value: str | None) -> None:
+    """Job Title is the only attribute a candidate may change."""
+    candidate.job_title = clean_job_title(value)
+    Candidate.update(job_title=candidate.job_title).where(Candidate.id == candidate.id).execute()
+
+
+def _yes_no(answer: bool | None) -> str:
+    return {True: "Yes", False: "No", None: "unanswered"}[answer]
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One thing on Home the candidate should act on."""
+
+    kind: str  # confirm_settings | expiring | claim_kit
+    certification: Certification | None = None
+    due: date | None = None
+
+
+def attention_items(candidate: Candidate, today: date) -> list[Attention]:
+    """What needs the candidate now; until Settings are confirmed, only that."""
+    if not settings_confirmed(candidate):
+        return [Attention("confirm_settings")]
+    items = [
+        Attention("expiring", held.certification, held.expires_on)
+        for held in certifications_of(candidate, "active")
+        .where(CandidateCertification.expires_on <= today + EXPIRY_NOTICE)
+        .order_by(CandidateCertification.expires_on)
+    ]
+    free_kits = FulfillmentItem.select(FulfillmentItem.certification).where(
+        FulfillmentItem.initial_price_cents == 0
+    )
+    items += [
+        Attention("claim_kit", held.certification)
+        for held in certifications_of(candidate, "active").where(
+            (CandidateCertification.initial_kit_claimed == False)  # noqa: E712
+            & CandidateCertification.certification.in_(free_kits)
+        )
+    ]
+    return items
+
+
+def latest_activity(candidate: Candidate, limit: int = 3):
+    """The most recent exam results and CE credits, newest first."""
+    exams = (
+        ExamResult.select(ExamResult, ExamResult.exam.rel_model)
+        .join(ExamResult.exam.rel_model)
+        .where(ExamResult.candidate == candidate)
+        .order_by(ExamResult.taken_on.desc(), ExamResult.id.desc())
+        .limit(limit)
+    )
+    credits = (
+        CeCredit.select()
+        .where(CeCredit.candidate == candidate)
+        .order_by(CeCredit.active_on.desc(), CeCredit.id.desc())
+        .limit(limit)
+    )
+    return list(exams), list(credits)

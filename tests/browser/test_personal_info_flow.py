@@ -1,0 +1,77 @@
+"""Personal Info and Home in Chromium: edit with JavaScript on and off; axe on each tab."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_no_axe_violations, log_in_through_the_form
+
+
+def open_settings(page, base):
+    log_in_through_the_form(page, base)
+    expect(page.get_by_role("heading", name="Welcome, John Doe")).to_be_visible()
+    page.goto(f"{base}/personal-info/settings")
+
+
+def test_confirm_settings_in_place_with_javascript(page, live_server, console_errors):
+    open_settings(page, live_server)
+    page.evaluate("window.__stillTheSameDocument = true")
+    consent = page.get_by_role("group", name="Verification of Certification")
+    consent.get_by_label("No").check()
+    page.get_by_role("button", name="Update/Confirm").click()
+    expect(page.get_by_role("status")).to_have_text("Your settings have been confirmed.")
+    assert page.evaluate("window.__stillTheSameDocument") is True
+    page.reload()
+    expect(consent.get_by_label("No")).to_be_checked()
+    assert console_errors == []
+
+
+def test_confirm_settings_without_javascript(no_js_page, live_server):
+    open_settings(no_js_page, live_server)
+    no_js_page.get_by_role("group", name="Cisco Employee").get_by_label("Yes").check()
+    no_js_page.get_by_role("button", name="Update/Confirm").click()
+    expect(no_js_page).to_have_url(f"{live_server}/personal-info/settings")
+    expect(no_js_page.get_by_text("Your settings have been confirmed.")).to_be_visible()
+    expect(
+        no_js_page.get_by_role("group", name="Cisco Employee").get_by_label("Yes")
+    ).to_be_checked()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_change_job_title(browser, live_server, javascript):
+    context = browser.new_context(java_script_enabled=javascript)
+    page = context.new_page()
+    log_in_through_the_form(page, live_server)
+    page.goto(f"{live_server}/personal-info/attributes")
+    page.get_by_label("Job Title").fill("")
+    page.get_by_role("button", name="Update/Confirm").click()
+    expect(page.get_by_text("Enter your job title.")).to_be_visible()
+    page.get_by_label("Job Title").fill("Court Jester")
+    page.get_by_role("button", name="Update/Confirm").click()
+    expect(page.get_by_text("Your job title has been updated.")).to_be_visible()
+    page.goto(f"{live_server}/personal-info/attributes")
+    expect(page.get_by_label("Job Title")).to_have_value("Court Jester")
+    context.close()
+
+
+def test_personal_info_tabs_and_home_pass_axe(page, live_server, console_errors):
+    log_in_through_the_form(page, live_server)
+    expect(page.get_by_role("heading", name="Needs your attention")).to_be_visible()
+    assert_no_axe_violations(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Personal Info").click()
+    for tab, heading in (
+        ("Settings", "Settings"),
+        ("Attributes", "Candidate Attributes"),
+        ("Identification", "Cisco Identifiers"),
+    ):
+        page.get_by_role("navigation", name="Personal Info").get_by_role("link", name=tab).click()
+        expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        assert_no_axe_violations(page)
+    assert console_errors == []
+
+
+def test_settings_errors_pass_axe(page, live_server):
+    log_in_through_the_form(page, live_server, "CSCO10000001", "second-demo-password")
+    page.goto(f"{live_server}/personal-info/settings")
+    page.get_by_role("button", name="Update/Confirm").click()
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was saved")
+    assert_no_axe_violations(page)
