@@ -1,0 +1,34 @@
+"""Configuration from the environment."""
+
+import pytest
+
+from certportal import config
+
+
+def test_secret_key_is_required_outside_development(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("CERTPORTAL_ENV", raising=False)
+    with pytest.raises(config.ConfigError, match="SECRET_KEY is required"):
+        config.load(str(tmp_path))
+
+
+def test_development_generates_a_key_once_and_keeps_it(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("CERTPORTAL_ENV", "development")
+    first = config.load(str(tmp_path))["SECRET_KEY"]
+    assert len(first) == 64
+    assert config.load(str(tmp_path))["SECRET_KEY"] == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_defaults_and_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("PROGRAM_NAME", "Acme")
+    monkeypatch.setenv("BASE_URL", "https://certs.acme.example/")
+    settings = config.load(str(tmp_path))
+    assert settings["DATABASE_URL"].endswith("/db/certportal.sqlite3")
+    assert settings["PROGRAM_NAME"] == "Acme"
+    assert settings["BASE_URL"] == "https://certs.acme.example"
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["WTF_CSRF_TIME_LIMIT"] is None
