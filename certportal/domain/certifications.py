@@ -127,9 +127,9 @@ def _started_on(result: NodeResult, facts: Facts) -> date | None:
     """When work toward an unmet tree began: the earliest fact counting toward it."""
     exam_days = {p.id: p.taken_on for p in facts.exams}
     credit_days = {c.id: c.active_on for c in facts.credits}
-    days = [
-        exam_days[i] for _, node in result.walk() for i in node.exam_ids if i in exam_days
-    ] + [credit_days[i] for _, node in result.walk() for i in node.credit_ids if i in credit_days]
+    days = [exam_days[i] for _, node in result.walk() for i in node.exam_ids if i in exam_days] + [
+        credit_days[i] for _, node in result.walk() for i in node.credit_ids if i in credit_days
+    ]
     return min(days, default=None)
 
 
@@ -281,9 +281,7 @@ def _store_credit_usage(ids, stored_usage, desired_usage, certification_ids) -> 
             held[(candidate_id, certification_id)] = row_id
     for credit_id, used_for in stored_usage.items():
         wanted = desired_usage.get(credit_id)
-        target = (
-            held.get((wanted[0], certification_ids[wanted[1]])) if wanted is not None else None
-        )
+        target = held.get((wanted[0], certification_ids[wanted[1]])) if wanted is not None else None
         if target != used_for:
             CeCredit.update(used_for=target, status="Used" if target else "Active").where(
                 CeCredit.id == credit_id
@@ -335,11 +333,15 @@ def detail(candidate: Candidate, held: CandidateCertification, today: date) -> D
     state = replay.states[code]
     window = replay.window(state, today, recertifying=tree_kind == "recertify")
     counting_ids = [c.id for c in window.credits if c.valid_on(today)]
-    credits = list(
-        CeCredit.select()
-        .where(CeCredit.id.in_(counting_ids))
-        .order_by(CeCredit.active_on, CeCredit.id)
-    ) if counting_ids else []
+    credits = (
+        list(
+            CeCredit.select()
+            .where(CeCredit.id.in_(counting_ids))
+            .order_by(CeCredit.active_on, CeCredit.id)
+        )
+        if counting_ids
+        else []
+    )
     events = list(
         CertificationEvent.select()
         .where(CertificationEvent.candidate_certification == held)
@@ -354,8 +356,7 @@ def current_agreement() -> Agreement | None:
 
 def acceptance_of(candidate: Candidate, agreement: Agreement) -> AgreementAcceptance | None:
     return AgreementAcceptance.get_or_none(
-        (AgreementAcceptance.candidate == candidate)
-        & (AgreementAcceptance.agreement == agreement)
+        (AgreementAcceptance.candidate == candidate) & (AgreementAcceptance.agreement == agreement)
     )
 
 
