@@ -19,7 +19,7 @@ Windows (which facts count):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from certportal.domain.requirements import (
@@ -82,6 +82,8 @@ class Event:
     occurred_on: date
     kind: str  # earned | recertified | renewed | granted | expired
     description: str
+    # The expiration the change set (None for "expired").
+    expires_on: date | None = None
 
 
 @dataclass
@@ -161,7 +163,7 @@ class Replay:
             state.first_earned_on = day
         state.expires_on = expires_on
         state.cycle_started_on = day
-        state.events.append(event)
+        state.events.append(replace(event, expires_on=expires_on))
         self.renew_lower(state, day)
 
     def renew_lower(self, higher: State, day: date) -> None:
@@ -174,7 +176,10 @@ class Replay:
                 lower.cycle_started_on = day
                 lower.events.append(
                     Event(
-                        day, "renewed", f"Renewed by certification {self.rules[higher.code].name}"
+                        day,
+                        "renewed",
+                        f"Renewed by certification {self.rules[higher.code].name}",
+                        lower.expires_on,
                     )
                 )
 
