@@ -25,7 +25,7 @@ CANDIDATE_SECTIONS = (
     Section(
         "certifications",
         "Certifications",
-        "main.upcoming",
+        "certifications.index",
         "Your certifications grouped by track and level, with their progress, CE credits and "
         "history; the certification agreement; and logo downloads.",
     ),
