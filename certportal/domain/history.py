@@ -21,17 +21,18 @@ from certportal.models import (
 PAGE_SIZE = 50
 MAX_SEARCH_LENGTH = 100
 
-# The sortable exam columns: sort key -> the column it orders by. Every order ends with the
-# row id in the same direction, so rows with equal values always keep one order. Only the
-# default (date) order is read straight from the (candidate, taken_on) index; the others sort
-# the candidate's own rows, which are a handful, never the table.
+# The sortable exam columns: sort key -> (what it orders by, whether it may be missing). Text
+# sorts ignore case, so "n7dnt508" sits among the N's. Every order ends with the row id in the
+# same direction, so rows with equal values always keep one order. Only the date orders are read
+# straight from the (candidate, taken_on) index; the others sort the candidate's own rows (a
+# handful, never the table).
 EXAM_SORT_COLUMNS = {
-    "code": Exam.code,
-    "exam": Exam.name,
-    "registration": ExamResult.registration_number,
-    "grade": ExamResult.grade,
-    "date": ExamResult.taken_on,
-    "expires": ExamResult.expires_on,
+    "code": (Exam.code, False),
+    "exam": (fn.LOWER(Exam.name), False),
+    "registration": (fn.LOWER(ExamResult.registration_number), False),
+    "grade": (ExamResult.grade, False),
+    "date": (ExamResult.taken_on, False),
+    "expires": (ExamResult.expires_on, True),
 }
 DEFAULT_EXAM_SORT = ("date", "desc")
 SORT_DIRECTIONS = ("asc", "desc")
@@ -56,10 +57,10 @@ class ExamOrder:
         return (self.key, self.direction) == DEFAULT_EXAM_SORT
 
     def order_by(self):
-        column = EXAM_SORT_COLUMNS[self.key]
+        column, nullable = EXAM_SORT_COLUMNS[self.key]
         # A missing expiry means "Never": later than any date, on both engines. Only nullable
         # columns say so, since NULLS FIRST/LAST would keep SQLite from reading the index.
-        nulls = {"nulls": "LAST" if self.direction == "asc" else "FIRST"} if column.null else {}
+        nulls = {"nulls": "LAST" if self.direction == "asc" else "FIRST"} if nullable else {}
         if self.direction == "asc":
             return [column.asc(**nulls), ExamResult.id.asc()]
         return [column.desc(**nulls), ExamResult.id.desc()]

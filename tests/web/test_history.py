@@ -48,8 +48,8 @@ def expected_order(key, direction):
                    .where(ExamResult.candidate == john()))
     values = {
         "code": lambda r: r.exam.code,
-        "exam": lambda r: r.exam.name,
-        "registration": lambda r: r.registration_number,
+        "exam": lambda r: r.exam.name.lower(),
+        "registration": lambda r: r.registration_number.lower(),
         "grade": lambda r: r.grade,
         "date": lambda r: r.taken_on,
         # "Never" is later than every date.
