@@ -18,7 +18,7 @@ CANDIDATE_SECTIONS = (
     Section(
         "testing-history",
         "Testing History",
-        "main.upcoming",
+        "history.exams",
         "Your exams (code, exam, registration number, grade, date, expiry), sortable by every "
         "column; your certification agreements; CE activities; and e-commerce transactions.",
     ),

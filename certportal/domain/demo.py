@@ -159,7 +159,9 @@ def _sample_candidate(today: date) -> Candidate:
         is_netacad_student=True, verification_consent=True,
         settings_confirmed_at=datetime.combine(today - timedelta(days=30), datetime.min.time()),
     )
-    for row in GUIDE_EXAM_ROWS:
+    # Oldest first, as results are imported: newest-first order (date, then latest import)
+    # then shows the two 2002-May-23 results in the guide's order.
+    for row in reversed(GUIDE_EXAM_ROWS):
         _exam_result(john, *row)
     ccna_passed = today - timedelta(days=400)
     encor_passed = today - timedelta(days=250)
