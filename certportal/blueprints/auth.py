@@ -148,6 +148,16 @@ def submitted_address() -> str:
     return f"address:{mapping.email_key(address)[:254]}"
 
 
+# Shared scopes: by email, by score report, forgot password and set password draw on one
+# allowance per IP and one per address, so switching forms does not multiply attempts.
+mapping_ip_limit = limiter.shared_limit(_mapping_rate_limit, scope="account-mapping-ip",
+                                        methods=["POST"])
+mapping_address_limit = limiter.shared_limit(
+    _mapping_address_rate_limit, scope="account-mapping-address", key_func=submitted_address,
+    methods=["POST"],
+)
+
+
 def absolute_url(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"] + url_for(endpoint, **values)
 
@@ -214,8 +224,8 @@ def mapping_score_report_sent():
 
 
 @bp.post("/first-time-login/by-email")
-@limiter.limit(_mapping_rate_limit)
-@limiter.limit(_mapping_address_rate_limit, key_func=submitted_address)
+@mapping_ip_limit
+@mapping_address_limit
 def map_by_email():
     """Send the mapping email; the answer never tells whether the address is on file."""
     form = ByEmailForm()
@@ -229,8 +239,8 @@ def map_by_email():
 
 
 @bp.post("/first-time-login/by-score-report")
-@limiter.limit(_mapping_rate_limit)
-@limiter.limit(_mapping_address_rate_limit, key_func=submitted_address)
+@mapping_ip_limit
+@mapping_address_limit
 def map_by_score_report():
     """Match a score report, move the email on file to the new address, send the link."""
     form = ByScoreReportForm()
@@ -260,8 +270,8 @@ def map_by_score_report():
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@limiter.limit(_mapping_rate_limit, methods=["POST"])
-@limiter.limit(_mapping_address_rate_limit, key_func=submitted_address, methods=["POST"])
+@mapping_ip_limit
+@mapping_address_limit
 def forgot_password():
     """Forgot password: the same one-time link, sent to the email address on file."""
     form = ByEmailForm()
@@ -304,7 +314,7 @@ def set_password(token: str):
 
 
 @bp.post("/set-password/<token>")
-@limiter.limit(_mapping_rate_limit)
+@mapping_ip_limit
 def set_password_submit(token: str):
     """Use the link once: the password is set and the account mapping is complete."""
     form = SetPasswordForm()

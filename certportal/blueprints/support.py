@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from certportal.blueprints.auth import (
@@ -23,7 +24,7 @@ bp = Blueprint("support", __name__, url_prefix="/support")
 class SupportCaseForm(FlaskForm):
     kind = RadioField(
         "What do you need help with?",
-        choices=list(support.KINDS.items()),
+        choices=[SelectChoice(value, label) for value, label in support.KINDS.items()],
         default="merge",
         validators=[DataRequired("Choose what you need help with.")],
     )
@@ -68,7 +69,8 @@ def _prefilled_form() -> SupportCaseForm:
 
 @bp.route("/cases/new", methods=["GET", "POST"])
 @limiter.limit(_mapping_rate_limit, methods=["POST"])
-@limiter.limit(_mapping_address_rate_limit, key_func=submitted_address, methods=["POST"])
+@limiter.limit(_mapping_address_rate_limit, key_func=submitted_address, methods=["POST"],
+               scope="support-case-address")
 def new_case():
     """Open a support case: an account merge or other help; acknowledged by email."""
     if request.method == "GET":
