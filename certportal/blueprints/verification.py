@@ -20,6 +20,11 @@ def _rate_limit() -> str:
     return current_app.config.get("VERIFICATION_RATE_LIMIT", "60 per minute;600 per hour")
 
 
+# One budget per client across the page, the QR link and the API: guessing codes through
+# one of them does not get a fresh allowance from another.
+verification_limit = limiter.shared_limit(_rate_limit, scope="verification")
+
+
 @bp.after_request
 def _not_for_search_engines(response):
     # Verification answers name people: keep them out of search indexes.
@@ -46,7 +51,7 @@ def _render(status: int, **context):
 
 
 @bp.get("/verify")
-@limiter.limit(_rate_limit)
+@verification_limit
 def index():
     """Verify a certification: the form, and the answer for ?code=."""
     if "code" not in request.args:
@@ -56,7 +61,7 @@ def index():
 
 
 @bp.get("/verify/<code>")
-@limiter.limit(_rate_limit)
+@verification_limit
 def by_code(code: str):
     """The page a certificate's QR code opens: the answer with the code filled in."""
     status, context = _answer(code)
@@ -64,7 +69,7 @@ def by_code(code: str):
 
 
 @bp.get("/api/v1/verifications/<code>")
-@limiter.limit(_rate_limit)
+@verification_limit
 def api(code: str):
     """The verification answer as JSON (documented in README.md)."""
     try:
