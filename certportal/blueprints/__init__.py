@@ -4,12 +4,15 @@
 def init_app(app):
     from certportal.blueprints import (
         auth,
+        certificates,
         certifications,
         history,
+        logos,
         main,
         outbox,
         personal,
         support,
+        verification,
     )
 
     app.register_blueprint(auth.bp)
@@ -20,3 +23,6 @@ def init_app(app):
     app.register_blueprint(support.bp)
     if app.config.get("DEVELOPMENT"):
         app.register_blueprint(outbox.bp)  # issue 3: the outbox exists only in development
+    app.register_blueprint(certificates.bp)
+    app.register_blueprint(logos.bp)
+    app.register_blueprint(verification.bp)
