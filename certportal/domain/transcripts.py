@@ -14,7 +14,9 @@ from peewee import fn
 
 from certportal.db import database
 from certportal.models import (
+    Candidate,
     CandidateCertification,
+    Certification,
     OutgoingEmail,
     Transcript,
     TranscriptCertification,
@@ -209,13 +211,35 @@ def chosen_certification_ids(transcript: Transcript) -> list[int]:
 
 
 def listed_certifications(transcript: Transcript, today: date) -> list[CandidateCertification]:
-    """What the transcript shows today, in the program's order (catalog rows joined)."""
-    query = showable_certifications(transcript.candidate_id)
+    """What the transcript shows today, in the program's order, with the catalog columns shown.
+
+    Only the columns the public page needs: it is the one page third parties load, and a
+    certification's catalog row also holds large requirement trees.
+    """
+    query = (
+        CandidateCertification.select(
+            CandidateCertification.id,
+            CandidateCertification.status,
+            CandidateCertification.active_on,
+            CandidateCertification.expires_on,
+            CandidateCertification.updated_at,
+            Certification.id,
+            Certification.name,
+            Certification.abbreviation,
+            Certification.group_name,
+        )
+        .join(Certification)
+        .where(
+            (CandidateCertification.candidate == transcript.candidate_id)
+            & CandidateCertification.status.in_(SHOWABLE_STATUSES)
+        )
+        .order_by(Certification.group_order, Certification.sort_order, Certification.code)
+    )
     if transcript.selection != "all_new":
         query = query.where(
             CandidateCertification.certification.in_(
                 TranscriptCertification.select(TranscriptCertification.certification).where(
-                    TranscriptCertification.transcript == transcript
+                    TranscriptCertification.transcript == transcript.id
                 )
             )
         )
@@ -258,14 +282,29 @@ def public_state(transcript: Transcript | None, today: date) -> str:
     return AVAILABLE
 
 
+PUBLIC_ADDRESS_COLUMNS = (
+    Candidate.address_line1,
+    Candidate.address_line2,
+    Candidate.city,
+    Candidate.state,
+    Candidate.postal_code,
+    Candidate.country,
+)
+
+
 def find_public(public_id: str) -> Transcript | None:
     """The transcript and its candidate in one query; None for an id that cannot exist."""
     if not PUBLIC_ID_PATTERN.match(public_id):
         return None
-    from certportal.models import Candidate
-
     return (
-        Transcript.select(Transcript, Candidate)
+        Transcript.select(
+            Transcript,
+            Candidate.id,
+            Candidate.first_name,
+            Candidate.last_name,
+            Candidate.verification_consent,
+            *PUBLIC_ADDRESS_COLUMNS,
+        )
         .join(Candidate)
         .where(Transcript.public_id == public_id)
         .first()
@@ -280,12 +319,7 @@ def content_tag(transcript: Transcript, certifications, today: date) -> str:
         transcript.updated_at.isoformat(),
         today.isoformat(),
         candidate.full_name,
-        "|".join(
-            (
-                candidate.address_line1, candidate.address_line2, candidate.city,
-                candidate.state, candidate.postal_code, candidate.country,
-            )
-        )
+        "|".join(getattr(candidate, column.name) for column in PUBLIC_ADDRESS_COLUMNS)
         if transcript.show_address
         else "",
     ]
