@@ -52,6 +52,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "PROGRAM_ORGANIZATION": env.get("PROGRAM_ORGANIZATION", "Cisco Systems, Inc."),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "LOAD_DEMO_DATA": development,
+        # Transcript emails a candidate may send in 24 hours, so sharing cannot be used to spam.
+        "TRANSCRIPT_EMAILS_PER_DAY": int(env.get("TRANSCRIPT_EMAILS_PER_DAY", "20")),
         # Sessions: a signed cookie carries only the id of a server-side session record.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -12,6 +12,7 @@ def init_app(app):
         outbox,
         personal,
         support,
+        transcripts,
         verification,
     )
 
@@ -26,3 +27,4 @@ def init_app(app):
     app.register_blueprint(certificates.bp)
     app.register_blueprint(logos.bp)
     app.register_blueprint(verification.bp)
+    app.register_blueprint(transcripts.bp)
