@@ -115,6 +115,11 @@ def test_the_page_has_the_guides_two_panels_and_notes(client):
     assert 'href="/forgot-password"' in client.get("/login").text
 
 
+def test_a_logged_in_candidate_does_not_see_the_mapping_screen(candidate_client):
+    response = candidate_client.get("/first-time-login")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
 def test_full_page_for_boosted_requests_and_the_block_for_partial_ones(client):
     assert "<html" in client.get("/first-time-login", headers=BOOSTED).text
     partial = client.get("/first-time-login", headers=PARTIAL)
