@@ -2,11 +2,21 @@
 
 
 def init_app(app):
-    from certportal.blueprints import auth, main, outbox, personal, support
+    from certportal.blueprints import (
+        auth,
+        certifications,
+        history,
+        main,
+        outbox,
+        personal,
+        support,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(personal.bp)
+    app.register_blueprint(certifications.bp)
+    app.register_blueprint(history.bp)
     app.register_blueprint(support.bp)
     if app.config.get("DEVELOPMENT"):
         app.register_blueprint(outbox.bp)  # issue 3: the outbox exists only in development
