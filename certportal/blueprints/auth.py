@@ -208,6 +208,9 @@ def _render_first_time_login(email_form=None, score_form=None, status=200, sent=
 @bp.get("/first-time-login")
 def first_time_login():
     """First Time Login: map an account by email address or by score report."""
+    if current_user.is_authenticated:
+        # The guide: "If you have already mapped this account, you will not see this screen."
+        return redirect(_home_for(current_user.account))
     return _render_first_time_login()
 
 
