@@ -84,15 +84,16 @@ def _wait_until_listening(port: int, process: subprocess.Popen, timeout: float =
 
 @contextlib.contextmanager
 def gunicorn(app_spec: str, env: dict | None = None, workers: int = WORKERS,
-             pythonpath: Path | None = None):
+             pythonpath: Path | None = None, chdir: Path = ROOT):
     """Serve `app_spec` with gunicorn sync workers on a free loopback port; yields its URL.
 
+    `chdir` serves another checkout of the portal (an A/B comparison of two commits).
     Sync workers, as in production: gthread with keep-alive pins connections to one worker
     and makes figures jump at random.
     """
     port = free_port()
     command = [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--worker-class", "sync",
-               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(ROOT)]
+               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(chdir)]
     if pythonpath:
         command += ["--pythonpath", str(pythonpath)]
     process = subprocess.Popen([*command, app_spec], env={**os.environ, **(env or {})})

@@ -48,10 +48,10 @@ def average(first: harness.LoadResult, second: harness.LoadResult) -> harness.Lo
         first.requests + second.requests, first.errors + second.errors, first.tool)
 
 
-def measure_portal(candidates: int, args) -> dict[str, harness.LoadResult]:
+def measure_portal(candidates: int, args, tree: Path = harness.ROOT):
     database_path = dataset.ensure(candidates)
     results = {}
-    with harness.gunicorn("app:app", env=harness.portal_env(database_path)) as url:
+    with harness.gunicorn("app:app", env=harness.portal_env(database_path), chdir=tree) as url:
         cookie = harness.login_cookie(url, *LOGIN)
         for name, path, partial, expected, _ in TARGETS:
             headers = {"Cookie": cookie, **(harness.PARTIAL_HEADERS if partial else {})}
@@ -69,6 +69,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=int, default=harness.SECONDS)
     parser.add_argument("--connections", type=int, default=harness.CONNECTIONS)
     parser.add_argument("--csv", type=Path, default=harness.RESULTS_CSV)
+    parser.add_argument("--baseline-tree", type=Path, default=None,
+                        help="another checkout (e.g. `git archive COMMIT | tar -x -C DIR`) "
+                        "measured in the same run on the smallest dataset, for before/after")
     args = parser.parse_args(argv)
 
     tool = harness.load_tool()
@@ -76,6 +79,9 @@ def main(argv=None) -> int:
           f"gunicorn {harness.WORKERS} sync workers on 127.0.0.1")
     before = measure_ceiling(args)
     by_size = {candidates: measure_portal(candidates, args) for candidates in args.candidates}
+    baseline = None
+    if args.baseline_tree:
+        baseline = measure_portal(min(args.candidates), args, args.baseline_tree.resolve())
     after = measure_ceiling(args)
     ceiling = average(before, after)
 
@@ -95,6 +101,18 @@ def main(argv=None) -> int:
                         and result.p99_ms <= P99_BUDGET_MS and result.errors == 0)
             rows.append(harness.csv_row(BENCHMARK, name, result, ceiling, candidates,
                                         args.seconds, args.connections))
+    if baseline:
+        smallest = min(by_size)
+        print(f"\nbaseline tree {args.baseline_tree} ({smallest:,} candidates)")
+        print(harness.format_header())
+        for name, _, _, _, budget in TARGETS:
+            print(harness.format_row(name, baseline[name], ceiling, budget, P99_BUDGET_MS))
+            rows.append(harness.csv_row(BENCHMARK, f"baseline {name}", baseline[name], ceiling,
+                                        smallest, args.seconds, args.connections))
+        for name, *_ in TARGETS:
+            gain = (by_size[smallest][name].requests_per_second
+                    / baseline[name].requests_per_second)
+            print(f"{name:<28} this tree {gain:.2f}× the baseline's throughput")
     sizes = sorted(by_size)
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]

@@ -94,7 +94,7 @@ def _offset(number: int) -> int:
 
 
 def exams_query(candidate_id: int, order: ExamOrder):
-    """The candidate's exam results with their exams, in the order asked."""
+    """The candidate's exam results with their exam's code and name, in the order asked."""
     return (
         ExamResult.select(
             ExamResult.id,
@@ -108,6 +108,9 @@ def exams_query(candidate_id: int, order: ExamOrder):
         .join(Exam)
         .where(ExamResult.candidate == candidate_id)
         .order_by(*order.order_by())
+        # Plain rows (code, name, registration_number, …): building joined model objects
+        # cost more than the query.
+        .dicts()
     )
 
 
@@ -166,7 +169,7 @@ def ce_activities_query(candidate_id: int, search: str = ""):
             | CeCredit.import_source.contains(search)
             | CeCredit.external_id.contains(search)
         )
-    return query.order_by(CeCredit.active_on.desc(), CeCredit.id.desc())
+    return query.order_by(CeCredit.active_on.desc(), CeCredit.id.desc()).dicts()
 
 
 _CE_PAGE = CompiledQuery(
