@@ -20,8 +20,19 @@ SQLITE_PRAGMAS = {
 def open_database(url: str):
     """Build a database object for the URL, with the engine settings this project needs."""
     if url.startswith("sqlite"):
+        # A pool of connections, so a request reuses one instead of opening the file and
+        # running the pragmas again (about 0.8 ms a request). A connection serves one thread
+        # at a time; it may be a different thread next time (threaded dev server).
         # Writers take the lock at BEGIN so two writers never deadlock on lock upgrade.
-        return connect(url, pragmas=SQLITE_PRAGMAS, timeout=5, lock_type="IMMEDIATE")
+        return connect(
+            url.replace("sqlite://", "sqlite+pool://", 1),
+            pragmas=SQLITE_PRAGMAS,
+            timeout=5,
+            lock_type="IMMEDIATE",
+            check_same_thread=False,
+            max_connections=32,
+            stale_timeout=600,
+        )
     if url.startswith(("postgres://", "postgresql://")):
         return connect(url.replace("postgres://", "postgresql://", 1))
     raise ValueError(f"Unsupported DATABASE_URL scheme: {url.split(':', 1)[0]}")
@@ -34,6 +45,16 @@ def bind(url: str):
     return db
 
 
+def release_connections() -> None:
+    """Really close every pooled connection (a SQLite file is then whole, WAL checkpointed,
+    and safe to copy); the next query opens a new one."""
+    if not database.is_closed():
+        database.close()
+    close_all = getattr(database.obj, "close_all", None)
+    if close_all is not None:
+        close_all()
+
+
 def is_sqlite() -> bool:
     return isinstance(database.obj, SqliteDatabase)
 
@@ -43,7 +64,7 @@ def is_postgres() -> bool:
 
 
 def init_app(app):
-    """Connect per request (static files excepted) and close on teardown."""
+    """Connect per request (static files excepted) and close on teardown (back to the pool)."""
     bind(app.config["DATABASE_URL"])
 
     @app.before_request

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from certportal import create_app
-from certportal.db import bind, database, upgrade_schema
+from certportal.db import bind, database, release_connections, upgrade_schema
 
 POSTGRES_URL = os.environ.get("CERTPORTAL_TEST_DATABASE_URL", "")
 CSRF_INPUT = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -26,6 +26,8 @@ def _seed_current_database() -> None:
         upgrade_schema()
         load_catalog(CATALOG_DIR)
         load_demo_data(date.today())
+    # Pooled connections stay open; close them so the file is whole before it is copied.
+    release_connections()
 
 
 def _postgres_admin(sql: str) -> None:

@@ -5,9 +5,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from peewee import JOIN
+
 from certportal.db import database
 from certportal.domain import passwords
 from certportal.models import Candidate, LoginSession, StaffUser, utcnow
+from certportal.models.compiled import TEXT, CompiledQuery
 
 # Writing last_seen_at on every request would make every page a write; once a minute is
 # precise enough for a 30-minute idle timeout.
@@ -116,9 +119,20 @@ def open_session(account, ip_address: str = "", user_agent: str = "") -> str:
     return token
 
 
+# Every signed-in request runs this: one query, candidate included, its SQL built once.
+_SESSION_BY_TOKEN_HASH = CompiledQuery(
+    lambda token_hash: LoginSession.select(LoginSession, Candidate)
+    .join(Candidate, JOIN.LEFT_OUTER)
+    .where(LoginSession.token_hash == token_hash)
+    .limit(1),
+    TEXT,
+)
+
+
 def resume_session(token: str, policy: LoginPolicy) -> LoginSession | None:
     """The live session for a token, or None when unknown, revoked, idle or too old."""
-    session = LoginSession.get_or_none(LoginSession.token_hash == hash_token(token))
+    found = _SESSION_BY_TOKEN_HASH(hash_token(token))
+    session = found[0] if found else None
     if session is None or session.revoked_at is not None:
         return None
     now = utcnow()

@@ -17,6 +17,7 @@ from certportal.models import (
     Exam,
     ExamResult,
 )
+from certportal.models.compiled import CONTAINS, INT, CompiledQuery
 
 PAGE_SIZE = 50
 MAX_SEARCH_LENGTH = 100
@@ -83,14 +84,17 @@ def parse_page_number(value: str | None) -> int:
     return number if 1 <= number <= 100_000 else 1
 
 
-def _page_of(query, number: int) -> Page:
+def _page_from(rows: list, number: int) -> Page:
     # One extra row says whether a next page exists, without a COUNT over the history.
-    rows = list(query.limit(PAGE_SIZE + 1).offset((number - 1) * PAGE_SIZE))
     return Page(rows[:PAGE_SIZE], number, number > 1, len(rows) > PAGE_SIZE)
 
 
+def _offset(number: int) -> int:
+    return (number - 1) * PAGE_SIZE
+
+
 def exams_query(candidate_id: int, order: ExamOrder):
-    """The candidate's exam results with their exams, in the order asked."""
+    """The candidate's exam results with their exam's code and name, in the order asked."""
     return (
         ExamResult.select(
             ExamResult.id,
@@ -104,11 +108,30 @@ def exams_query(candidate_id: int, order: ExamOrder):
         .join(Exam)
         .where(ExamResult.candidate == candidate_id)
         .order_by(*order.order_by())
+        # Plain rows (code, name, registration_number, …): building joined model objects
+        # cost more than the query.
+        .dicts()
     )
 
 
+# One compiled query per order (12 of them): the SQL text is built once per process.
+_EXAM_PAGES = {
+    ExamOrder(key, direction): CompiledQuery(
+        lambda candidate_id, offset, order=ExamOrder(key, direction): exams_query(
+            candidate_id, order
+        )
+        .limit(PAGE_SIZE + 1)
+        .offset(offset),
+        INT,
+        INT,
+    )
+    for key in EXAM_SORT_COLUMNS
+    for direction in SORT_DIRECTIONS
+}
+
+
 def exam_page(candidate_id: int, order: ExamOrder, number: int = 1) -> Page:
-    return _page_of(exams_query(candidate_id, order), number)
+    return _page_from(_EXAM_PAGES[order](candidate_id, _offset(number)), number)
 
 
 def agreements_of(candidate_id: int) -> list:
@@ -146,11 +169,32 @@ def ce_activities_query(candidate_id: int, search: str = ""):
             | CeCredit.import_source.contains(search)
             | CeCredit.external_id.contains(search)
         )
-    return query.order_by(CeCredit.active_on.desc(), CeCredit.id.desc())
+    return query.order_by(CeCredit.active_on.desc(), CeCredit.id.desc()).dicts()
+
+
+_CE_PAGE = CompiledQuery(
+    lambda candidate_id, offset: ce_activities_query(candidate_id)
+    .limit(PAGE_SIZE + 1)
+    .offset(offset),
+    INT,
+    INT,
+)
+_CE_SEARCH_PAGE = CompiledQuery(
+    lambda candidate_id, search, offset: ce_activities_query(candidate_id, search)
+    .limit(PAGE_SIZE + 1)
+    .offset(offset),
+    INT,
+    CONTAINS,
+    INT,
+)
 
 
 def ce_activity_page(candidate_id: int, search: str = "", number: int = 1) -> Page:
-    return _page_of(ce_activities_query(candidate_id, search), number)
+    if search:
+        rows = _CE_SEARCH_PAGE(candidate_id, search, _offset(number))
+    else:
+        rows = _CE_PAGE(candidate_id, _offset(number))
+    return _page_from(rows, number)
 
 
 def active_ce_points(candidate_id: int, today: date) -> int:
@@ -176,4 +220,4 @@ def transactions_page(candidate_id: int, number: int = 1) -> Page:
         .where(EcommerceTransaction.candidate == candidate_id)
         .order_by(EcommerceTransaction.occurred_at.desc(), EcommerceTransaction.id.desc())
     )
-    return _page_of(query, number)
+    return _page_from(list(query.limit(PAGE_SIZE + 1).offset(_offset(number))), number)

@@ -44,8 +44,10 @@ def test_sort_by_clicking_headers_and_go_back(any_page, live_server):
     expect(page.locator("#exam-table tbody tr").first).to_contain_text("VUE-79935517")
     expect(page.locator("#exam-table tbody tr").nth(10)).to_contain_text("n7dnt508")
     if page.javascript:
-        # Only the table was swapped: the document is the same one.
+        # Only the table was swapped: the document is the same one, and keyboard focus
+        # stays on the header just used.
         assert page.evaluate("window.__stillTheSameDocument") is True
+        expect(page.locator("#sort-registration")).to_be_focused()
 
     page.go_back()
     expect(page).to_have_url(f"{live_server}/testing-history/?sort=registration&dir=asc")

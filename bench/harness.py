@@ -1,0 +1,297 @@
+"""Reusable parts of the benchmarks: serve an app with gunicorn, log in, load it, record.
+
+A feature's bench script (bench/<feature>.py) typically does:
+
+    with harness.gunicorn("hello:app", pythonpath=harness.BENCH_DIR) as hello_url:
+        ceiling = harness.run_load(hello_url + "/")
+    with harness.gunicorn("app:app", env=harness.portal_env(db_path)) as url:
+        cookie = harness.login_cookie(url, "CSCO10000000", "certportal-demo")
+        result = harness.run_load(url + "/page", {"Cookie": cookie})
+    print(harness.format_row("page", result, ceiling))
+    harness.append_csv(harness.RESULTS_CSV, [harness.csv_row("page", result, ceiling)])
+
+Figures are only compared with a ceiling measured in the same run on the same machine: the
+ratio, not the absolute req/s, is what budgets are written in.
+"""
+
+import contextlib
+import csv
+import http.client
+import http.cookiejar
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "bench"
+RESULTS_CSV = BENCH_DIR / "results" / "history.csv"
+VENV_BIN = Path(sys.executable).parent
+
+CONNECTIONS = 8
+SECONDS = 10
+WARMUP_SECONDS = 2
+WORKERS = 2
+
+PARTIAL_HEADERS = {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int  # non-2xx answers and socket errors
+    tool: str
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def portal_env(database_path: Path, **extra) -> dict:
+    """Environment for the portal in production mode on a SQLite file."""
+    return {
+        "DATABASE_URL": f"sqlite:///{database_path}",
+        "SECRET_KEY": "bench-secret-key-not-for-production",
+        "CERTPORTAL_ENV": "production",
+        **extra,
+    }
+
+
+def _wait_until_listening(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with status {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not listen on port {port} within {timeout} s")
+
+
+@contextlib.contextmanager
+def gunicorn(app_spec: str, env: dict | None = None, workers: int = WORKERS,
+             pythonpath: Path | None = None, chdir: Path = ROOT):
+    """Serve `app_spec` with gunicorn sync workers on a free loopback port; yields its URL.
+
+    `chdir` serves another checkout of the portal (an A/B comparison of two commits).
+    Sync workers, as in production: gthread with keep-alive pins connections to one worker
+    and makes figures jump at random.
+    """
+    port = free_port()
+    command = [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--worker-class", "sync",
+               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(chdir)]
+    if pythonpath:
+        command += ["--pythonpath", str(pythonpath)]
+    process = subprocess.Popen([*command, app_spec], env={**os.environ, **(env or {})})
+    try:
+        _wait_until_listening(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def login_cookie(base_url: str, identifier: str, password: str) -> str:
+    """Log in through the real form; returns the Cookie header of the signed-in session."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+    page = opener.open(f"{base_url}/login").read().decode()
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {"identifier": identifier, "password": password, "csrf_token": token}).encode()
+    try:
+        opener.open(f"{base_url}/login", data=form)
+        raise RuntimeError("login did not redirect: wrong credentials or form")
+    except urllib.error.HTTPError as answer:
+        if answer.code != 303:
+            raise RuntimeError(f"login answered {answer.code}") from answer
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
+
+
+def fetch(url: str, headers: dict | None = None) -> tuple[int, str]:
+    """One GET, for checking a target answers what it should before loading it."""
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 (our own http URL)
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as answer:
+        return answer.code, ""
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _wrk_ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * _UNITS_MS[unit]
+
+
+def parse_wrk(output: str) -> LoadResult:
+    p50 = re.search(r"^\s*50%\s+(\S+)", output, re.M).group(1)
+    p99 = re.search(r"^\s*99%\s+(\S+)", output, re.M).group(1)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    errors = 0
+    if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        errors += int(match.group(1))
+    if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                          output):
+        errors += sum(int(n) for n in match.groups())
+    return LoadResult(rps, _wrk_ms(p50), _wrk_ms(p99), requests, errors, "wrk")
+
+
+def _run_wrk(url, headers, seconds, connections) -> LoadResult:
+    command = ["wrk", "--threads", "2", "--connections", str(connections),
+               "--duration", f"{seconds}s", "--latency"]
+    for name, value in headers.items():
+        command += ["--header", f"{name}: {value}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    return parse_wrk(output)
+
+
+def _run_python(url, headers, seconds, connections) -> LoadResult:
+    """A fallback load generator: one thread per connection, a new connection per request
+    (as sync workers close them). Slower than wrk; its ceiling is lower too."""
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def worker():
+        own = []
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+                connection.request("GET", path, headers=headers)
+                answer = connection.getresponse()
+                answer.read()
+                connection.close()
+                ok = 200 <= answer.status < 400
+            except OSError:
+                ok = False
+            own.append(time.perf_counter() - started)
+            if not ok:
+                with lock:
+                    errors[0] += 1
+        with lock:
+            latencies.extend(own)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def percentile(fraction):
+        return latencies[min(len(latencies) - 1, int(fraction * len(latencies)))] * 1000
+
+    return LoadResult(len(latencies) / elapsed, percentile(0.50), percentile(0.99),
+                      len(latencies), errors[0], "python")
+
+
+def load_tool() -> str:
+    return "wrk" if shutil.which("wrk") else "python"
+
+
+def run_load(url: str, headers: dict | None = None, seconds: int = SECONDS,
+             connections: int = CONNECTIONS, warmup: int = WARMUP_SECONDS) -> LoadResult:
+    """A bounded load run against one URL: warm-up first (not counted), then `seconds`."""
+    run = _run_wrk if load_tool() == "wrk" else _run_python
+    headers = headers or {}
+    if warmup:
+        run(url, headers, warmup, connections)
+    return run(url, headers, seconds, connections)
+
+
+def ratio(result: LoadResult, ceiling: LoadResult) -> float:
+    return result.requests_per_second / ceiling.requests_per_second
+
+
+def format_header() -> str:
+    return (f"{'target':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× ceiling':>10} "
+            f"{'budget':>7} {'errors':>7}")
+
+
+def format_row(name: str, result: LoadResult, ceiling: LoadResult,
+               budget: float | None = None, p99_budget_ms: float | None = None) -> str:
+    share = ratio(result, ceiling)
+    verdict = ""
+    if budget is not None:
+        met = share >= budget and (p99_budget_ms is None or result.p99_ms <= p99_budget_ms)
+        verdict = "ok" if met else "MISSED"
+    budget_text = f"{budget:.2f}" if budget is not None else ""
+    return (f"{name:<28} {result.requests_per_second:>9.0f} {result.p50_ms:>8.2f} "
+            f"{result.p99_ms:>8.2f} {share:>9.2f}× {budget_text:>7} {result.errors:>7}  {verdict}")
+
+
+def git_commit() -> str:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,  # noqa: S607
+                              capture_output=True, text=True, check=True).stdout.strip()
+    return ""
+
+
+CSV_FIELDS = ["timestamp", "commit", "benchmark", "target", "candidates", "connections",
+              "seconds", "requests_per_second", "p50_ms", "p99_ms", "ratio_to_ceiling",
+              "errors", "tool"]
+
+
+def csv_row(benchmark: str, target: str, result: LoadResult, ceiling: LoadResult,
+            candidates: int | str = "", seconds: int = SECONDS,
+            connections: int = CONNECTIONS) -> dict:
+    return {
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "commit": git_commit(),
+        "benchmark": benchmark,
+        "target": target,
+        "candidates": candidates,
+        "connections": connections,
+        "seconds": seconds,
+        "requests_per_second": f"{result.requests_per_second:.1f}",
+        "p50_ms": f"{result.p50_ms:.2f}",
+        "p99_ms": f"{result.p99_ms:.2f}",
+        "ratio_to_ceiling": f"{ratio(result, ceiling):.3f}",
+        "errors": result.errors,
+        "tool": result.tool,
+    }
+
+
+def append_csv(path: Path, rows: list[dict]) -> None:
+    """Append rows, writing the header when the file is new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    is_new = not path.exists() or path.stat().st_size == 0
+    with path.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        if is_new:
+            writer.writeheader()
+        writer.writerows(rows)
