@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from certportal.db import database
+from certportal.domain.bulk import insert_rows, readable_code
 from certportal.domain.lifecycle import Facts, Grant, Replay, Rule
 from certportal.domain.requirements import Credit, ExamPass, NodeResult
 from certportal.models import (
@@ -28,7 +29,7 @@ from certportal.models import (
     CertificationGrant,
     Exam,
     ExamResult,
-    random_code,
+    utcnow,
 )
 
 # Credits that count: imported ones and self-submitted ones staff approved.
@@ -150,21 +151,46 @@ def recompute_many(candidate_ids: Iterable[int], today: date) -> None:
             _recompute_chunk(chunk, rules, certification_ids, today)
 
 
+STATE_FIELDS = (
+    "status",
+    "first_earned_on",
+    "active_on",
+    "expires_on",
+    "cycle_started_on",
+    "started_on",
+)
+
+
 def _recompute_chunk(ids, rules, certification_ids, today) -> None:
     facts_by_candidate = load_facts(ids)
-    held_rows = defaultdict(dict)
-    for row in CandidateCertification.select().where(CandidateCertification.candidate.in_(ids)):
-        held_rows[row.candidate_id][row.certification_id] = row
-    stored_events = defaultdict(list)
-    for event in (
-        CertificationEvent.select()
-        .join(CandidateCertification)
-        .where(CandidateCertification.candidate.in_(ids))
-        .order_by(CertificationEvent.id)
-    ):
-        stored_events[event.candidate_certification_id].append(
-            (event.occurred_on, event.kind, event.description)
+    state_columns = [getattr(CandidateCertification, name) for name in STATE_FIELDS]
+    held_rows: dict[tuple[int, int], tuple] = {}
+    for row in (
+        CandidateCertification.select(
+            CandidateCertification.id,
+            CandidateCertification.candidate,
+            CandidateCertification.certification,
+            *state_columns,
         )
+        .where(CandidateCertification.candidate.in_(ids))
+        .tuples()
+    ):
+        held_rows[(row[1], row[2])] = (row[0], row[3:])
+    stored_events = defaultdict(list)
+    if held_rows:
+        for row_id, occurred_on, kind, description in (
+            CertificationEvent.select(
+                CertificationEvent.candidate_certification,
+                CertificationEvent.occurred_on,
+                CertificationEvent.kind,
+                CertificationEvent.description,
+            )
+            .join(CandidateCertification)
+            .where(CandidateCertification.candidate.in_(ids))
+            .order_by(CertificationEvent.id)
+            .tuples()
+        ):
+            stored_events[row_id].append((occurred_on, kind, description))
     stored_usage = {
         credit_id: used_for
         for credit_id, used_for in CeCredit.select(CeCredit.id, CeCredit.used_for)
@@ -175,92 +201,110 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
     new_rows, new_events_for = [], []
     changed_events: dict[int, list] = {}
     desired_usage: dict[int, tuple[int, str]] = {}  # credit id -> (candidate id, cert code)
+    now = utcnow()
     for candidate_id in ids:
         facts = facts_by_candidate[candidate_id]
         replay = Replay(rules, facts)
         outcome = replay.run(today)
         for credit_id, code in outcome.credit_used_by.items():
             desired_usage[credit_id] = (candidate_id, code)
-        if not facts.exams and not facts.credits and not facts.grants:
-            relevant = []
-        else:
-            relevant = [rule.code for rule in rules]
-        for code in relevant:
+        for code in replay.relevant():
             state = outcome.states[code]
-            values = {
-                "status": state.status,
-                "first_earned_on": state.first_earned_on,
-                "active_on": state.active_on,
-                "expires_on": state.expires_on,
-                "cycle_started_on": state.cycle_started_on,
-                "started_on": None,
-            }
+            values = (
+                state.status,
+                state.first_earned_on,
+                state.active_on,
+                state.expires_on,
+                state.cycle_started_on,
+                None,
+            )
             if state.status == "none":
                 _, progress = replay.progress(code, today)
                 if progress is None or progress.state == "not_started":
                     continue
-                values["status"] = "in_progress"
-                values["started_on"] = _started_on(progress, facts)
+                values = ("in_progress", *values[1:5], _started_on(progress, facts))
             events = [(e.occurred_on, e.kind, e.description) for e in state.events]
-            row = held_rows[candidate_id].get(certification_ids[code])
-            if row is None:
+            key = (candidate_id, certification_ids[code])
+            stored = held_rows.get(key)
+            if stored is None:
                 new_rows.append(
-                    {
-                        "candidate": candidate_id,
-                        "certification": certification_ids[code],
-                        "verification_code": random_code(16),
-                        "badge_id": random_code(20),
-                        **values,
-                    }
+                    (
+                        candidate_id,
+                        certification_ids[code],
+                        *values,
+                        readable_code(16),
+                        readable_code(20),
+                        "",
+                        False,
+                        now,
+                        now,
+                    )
                 )
-                new_events_for.append(events)
+                new_events_for.append((key, events))
                 continue
-            if row.status == "revoked":
+            row_id, stored_values = stored
+            if stored_values[0] == "revoked":
                 continue  # staff revoked it: the facts do not bring it back
-            differing = {k: v for k, v in values.items() if getattr(row, k) != v}
-            if differing:
-                CandidateCertification.update(**differing).where(
-                    CandidateCertification.id == row.id
-                ).execute()
-            if stored_events.get(row.id, []) != events:
-                changed_events[row.id] = events
-    if new_rows:
-        inserted = _insert_returning_ids(new_rows)
-        for row_id, events in zip(inserted, new_events_for, strict=True):
-            if events:
+            if tuple(stored_values) != values:
+                CandidateCertification.update(
+                    {
+                        **dict(zip(state_columns, values, strict=True)),
+                        CandidateCertification.updated_at: now,
+                    }
+                ).where(CandidateCertification.id == row_id).execute()
+            if stored_events.get(row_id, []) != events:
                 changed_events[row_id] = events
-    if changed_events:
-        CertificationEvent.delete().where(
-            CertificationEvent.candidate_certification.in_(list(changed_events))
-        ).execute()
-        CertificationEvent.insert_many(
+    if new_rows:
+        insert_rows(
+            CandidateCertification,
             [
-                {
-                    "candidate_certification": row_id,
-                    "occurred_on": occurred_on,
-                    "kind": kind,
-                    "description": description,
-                }
+                CandidateCertification.candidate,
+                CandidateCertification.certification,
+                *state_columns,
+                CandidateCertification.verification_code,
+                CandidateCertification.badge_id,
+                CandidateCertification.revocation_reason,
+                CandidateCertification.initial_kit_claimed,
+                CandidateCertification.created_at,
+                CandidateCertification.updated_at,
+            ],
+            new_rows,
+        )
+        inserted = {
+            (candidate_id, certification_id): row_id
+            for row_id, candidate_id, certification_id in CandidateCertification.select(
+                CandidateCertification.id,
+                CandidateCertification.candidate,
+                CandidateCertification.certification,
+            )
+            .where(CandidateCertification.candidate.in_(ids))
+            .tuples()
+        }
+        for key, events in new_events_for:
+            if events:
+                changed_events[inserted[key]] = events
+    if changed_events:
+        stale = [row_id for row_id in changed_events if row_id in stored_events]
+        if stale:
+            CertificationEvent.delete().where(
+                CertificationEvent.candidate_certification.in_(stale)
+            ).execute()
+        insert_rows(
+            CertificationEvent,
+            [
+                CertificationEvent.candidate_certification,
+                CertificationEvent.occurred_on,
+                CertificationEvent.kind,
+                CertificationEvent.description,
+                CertificationEvent.created_at,
+            ],
+            [
+                (row_id, occurred_on, kind, description, now)
                 for row_id, events in changed_events.items()
                 for occurred_on, kind, description in events
-            ]
-        ).execute()
-    _store_credit_usage(ids, stored_usage, desired_usage, certification_ids)
-
-
-def _insert_returning_ids(rows: list[dict]) -> list[int]:
-    """Insert rows and return their ids in order (both SQLite and PostgreSQL)."""
-    ids = []
-    for start in range(0, len(rows), CHUNK):
-        part = rows[start : start + CHUNK]
-        cursor = (
-            CandidateCertification.insert_many(part)
-            .returning(CandidateCertification.id)
-            .namedtuples()
-            .execute()
+            ],
         )
-        ids += [row.id for row in cursor]
-    return ids
+    _store_credit_usage(ids, stored_usage, desired_usage, certification_ids)
 
 
 def _store_credit_usage(ids, stored_usage, desired_usage, certification_ids) -> None:

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from certportal.db import database
+from certportal.domain.bulk import insert_rows
 from certportal.domain.certifications import recompute_many
 from certportal.domain.lifecycle import add_months
 from certportal.models import Candidate, CeCredit, Exam, ExamResult, ImportBatch, utcnow
@@ -222,8 +223,7 @@ def import_exams(path: Path, today: date, skip_invalid: bool = False) -> ImportR
             )
             for row, (exam_id, months), taken_on in accepted
         ]
-        for start in range(0, len(values), CHUNK):
-            ExamResult.insert_many(values[start : start + CHUNK], fields=fields).execute()
+        insert_rows(ExamResult, fields, values)
         report.imported = len(values)
         recompute_many({candidates[row["login_id"]] for row, _, _ in accepted}, today)
     return report
