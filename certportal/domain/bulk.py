@@ -9,6 +9,8 @@ import base64
 import secrets
 from collections.abc import Sequence
 
+from peewee import SQL
+
 from certportal.db import database
 
 # Crockford's base32 (models.base.READABLE_ALPHABET) from RFC 4648's, character by character.
@@ -37,3 +39,11 @@ def readable_code(length: int) -> str:
     """A random code in the readable alphabet, 5 bits a character (16 characters: 80 bits)."""
     raw = secrets.token_bytes((length * 5 + 7) // 8 + 1)
     return base64.b32encode(raw).decode().translate(_TO_READABLE)[:length]
+
+
+def column_in(field, values: Sequence) -> SQL:
+    """`column IN (values)` bound as parameters: peewee's in_() renders each value as a node,
+    which dominates when a recompute reads thousands of candidates. The column name is left
+    unqualified, so it must be unambiguous in the query."""
+    marks = ", ".join([database.param] * len(values))
+    return SQL(f'"{field.column_name}" IN ({marks})', list(values))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from certportal.db import database
-from certportal.domain.bulk import insert_rows, readable_code
+from certportal.domain.bulk import column_in, insert_rows, readable_code
 from certportal.domain.lifecycle import Facts, Grant, Replay, Rule
 from certportal.domain.requirements import Credit, ExamPass, NodeResult
 from certportal.models import (
@@ -80,7 +80,7 @@ def load_facts(candidate_ids: list[int]) -> dict[int, Facts]:
                 ExamResult.taken_on,
                 ExamResult.expires_on,
             )
-            .where(ExamResult.candidate.in_(chunk) & (ExamResult.grade == "Pass"))
+            .where(column_in(ExamResult.candidate, chunk) & (ExamResult.grade == "Pass"))
             .tuples()
         ):
             exams[candidate_id].append(
@@ -95,7 +95,7 @@ def load_facts(candidate_ids: list[int]) -> dict[int, Facts]:
                 CeCredit.inactive_on,
             )
             .where(
-                CeCredit.candidate.in_(chunk)
+                column_in(CeCredit.candidate, chunk)
                 & CeCredit.review.in_(COUNTING_REVIEWS)
                 & CeCredit.status.in_(COUNTING_STATUSES)
             )
@@ -108,7 +108,7 @@ def load_facts(candidate_ids: list[int]) -> dict[int, Facts]:
                 CertificationGrant.certification,
                 CertificationGrant.granted_on,
             )
-            .where(CertificationGrant.candidate.in_(chunk))
+            .where(column_in(CertificationGrant.candidate, chunk))
             .tuples()
         ):
             grants[candidate_id].append(Grant(certification_codes[certification_id], granted_on))
@@ -172,7 +172,7 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
             CandidateCertification.certification,
             *state_columns,
         )
-        .where(CandidateCertification.candidate.in_(ids))
+        .where(column_in(CandidateCertification.candidate, ids))
         .tuples()
     ):
         held_rows[(row[1], row[2])] = (row[0], row[3:])
@@ -186,7 +186,7 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
                 CertificationEvent.description,
             )
             .join(CandidateCertification)
-            .where(CandidateCertification.candidate.in_(ids))
+            .where(column_in(CandidateCertification.candidate, ids))
             .order_by(CertificationEvent.id)
             .tuples()
         ):
@@ -194,7 +194,7 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
     stored_usage = {
         credit_id: used_for
         for credit_id, used_for in CeCredit.select(CeCredit.id, CeCredit.used_for)
-        .where(CeCredit.candidate.in_(ids) & CeCredit.status.in_(COUNTING_STATUSES))
+        .where(column_in(CeCredit.candidate, ids) & CeCredit.status.in_(COUNTING_STATUSES))
         .tuples()
     }
 
@@ -277,7 +277,7 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
                 CandidateCertification.candidate,
                 CandidateCertification.certification,
             )
-            .where(CandidateCertification.candidate.in_(ids))
+            .where(column_in(CandidateCertification.candidate, ids))
             .tuples()
         }
         for key, events in new_events_for:
@@ -319,7 +319,7 @@ def _store_credit_usage(ids, stored_usage, desired_usage, certification_ids) -> 
                 CandidateCertification.candidate,
                 CandidateCertification.certification,
             )
-            .where(CandidateCertification.candidate.in_(ids))
+            .where(column_in(CandidateCertification.candidate, ids))
             .tuples()
         ):
             held[(candidate_id, certification_id)] = row_id

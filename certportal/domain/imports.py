@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from certportal.db import database
-from certportal.domain.bulk import insert_rows
+from certportal.domain.bulk import column_in, insert_rows
 from certportal.domain.certifications import recompute_many
 from certportal.domain.lifecycle import add_months
 from certportal.models import Candidate, CeCredit, Exam, ExamResult, ImportBatch, utcnow
@@ -117,7 +117,9 @@ def _lookup(model_field, values: Iterable[str], *selected) -> list[tuple]:
     found = []
     for start in range(0, len(values), CHUNK):
         part = values[start : start + CHUNK]
-        found += list(model_field.model.select(*selected).where(model_field.in_(part)).tuples())
+        found += list(
+            model_field.model.select(*selected).where(column_in(model_field, part)).tuples()
+        )
     return found
 
 
