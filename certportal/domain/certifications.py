@@ -124,16 +124,6 @@ def replay_candidate(candidate_id: int, today: date, rules: list[Rule] | None = 
     return replay
 
 
-def _started_on(result: NodeResult, facts: Facts) -> date | None:
-    """When work toward an unmet tree began: the earliest fact counting toward it."""
-    exam_days = {p.id: p.taken_on for p in facts.exams}
-    credit_days = {c.id: c.active_on for c in facts.credits}
-    days = [exam_days[i] for _, node in result.walk() for i in node.exam_ids if i in exam_days] + [
-        credit_days[i] for _, node in result.walk() for i in node.credit_ids if i in credit_days
-    ]
-    return min(days, default=None)
-
-
 def recompute(candidate: Candidate | int, today: date) -> None:
     """Derive one candidate's certifications from their facts and store what changed."""
     recompute_many([candidate if isinstance(candidate, int) else candidate.id], today)
@@ -219,10 +209,10 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
                 None,
             )
             if state.status == "none":
-                _, progress = replay.progress(code, today)
-                if progress is None or progress.state == "not_started":
+                started, earliest = replay.earn_progress(code, today)
+                if not started:
                     continue
-                values = ("in_progress", *values[1:5], _started_on(progress, facts))
+                values = ("in_progress", *values[1:5], earliest)
             events = [(e.occurred_on, e.kind, e.description) for e in state.events]
             key = (candidate_id, certification_ids[code])
             stored = held_rows.get(key)

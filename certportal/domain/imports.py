@@ -227,7 +227,11 @@ def import_exams(path: Path, today: date, skip_invalid: bool = False) -> ImportR
         ]
         insert_rows(ExamResult, fields, values)
         report.imported = len(values)
-        recompute_many({candidates[row["login_id"]] for row, _, _ in accepted}, today)
+        # Only passes are facts the rules use: a failed exam changes no certification.
+        recompute_many(
+            {candidates[row["login_id"]] for row, _, _ in accepted if row["grade"] == "Pass"},
+            today,
+        )
     return report
 
 

@@ -29,6 +29,7 @@ from certportal.domain.requirements import (
     Window,
     describe_completion,
     evaluate,
+    first_progress,
     is_met,
 )
 
@@ -200,6 +201,10 @@ class Replay:
             return "recertify", evaluate(rule.recertify, window, certification_names=self.names)
         window = self.window(state, day, recertifying=False)
         return "earn", evaluate(rule.earn, window, certification_names=self.names)
+
+    def earn_progress(self, code: str, day: date) -> tuple[bool, date | None]:
+        """Whether the earn tree of a certification not held has any progress, and since when."""
+        return first_progress(self.rules[code].earn, self.window(self.states[code], day, False))
 
     # -- changes --------------------------------------------------------------------------
 

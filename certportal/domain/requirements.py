@@ -237,3 +237,25 @@ def describe_completion(result: NodeResult, credits_by_id: dict[int, Credit]) ->
     if points:
         parts.append(f"with {points} CE credits")
     return " ".join(parts)
+
+
+def first_progress(node: dict, window: Window) -> tuple[bool, date | None]:
+    """Whether any part of a tree has progress, and the earliest fact behind it (fast path
+    for the "Started" date of a certification in progress)."""
+    kind = node["type"]
+    day = window.day
+    if kind == "exam":
+        days = [p.taken_on for p in window.exams if p.code in node["exams"] and p.valid_on(day)]
+        return bool(days), min(days, default=None)
+    if kind == "ce":
+        days = [c.active_on for c in window.credits if c.valid_on(day)]
+        return bool(days), min(days, default=None)
+    if kind == "certification":
+        return window.holds(node["code"]), None
+    started, earliest = False, None
+    for child in node["children"]:
+        child_started, child_earliest = first_progress(child, window)
+        started = started or child_started
+        if child_earliest is not None and (earliest is None or child_earliest < earliest):
+            earliest = child_earliest
+    return started, earliest
