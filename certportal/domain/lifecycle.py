@@ -131,24 +131,36 @@ def _references(node: dict, exams: set, certifications: set) -> bool:
 class RuleIndex:
     """What can change each certification, so a replay evaluates only what may have changed."""
 
-    exam_codes: dict[str, set[str]]
+    exam_codes: dict[str, set[str]]  # both trees
     uses_ce: set[str]
     requires: dict[str, set[str]]  # certification -> certifications its trees name
     required_by: dict[str, set[str]]  # certification -> certifications naming it
+    # Per tree ("earn", "recertify"): certification -> exam codes, and whether it has CE.
+    tree_exams: dict[str, dict[str, set[str]]]
+    tree_ce: dict[str, set[str]]
 
     @classmethod
     def of(cls, rules: list[Rule]) -> RuleIndex:
         exam_codes, uses_ce, requires = {}, set(), {}
+        tree_exams = {"earn": {}, "recertify": {}}
+        tree_ce = {"earn": set(), "recertify": set()}
         required_by: dict[str, set[str]] = {rule.code: set() for rule in rules}
         for rule in rules:
-            exams, certifications = set(), set()
-            trees = [rule.earn] + ([rule.recertify] if rule.recertify else [])
-            if any([_references(tree, exams, certifications) for tree in trees]):
+            certifications = set()
+            for kind, tree in (("earn", rule.earn), ("recertify", rule.recertify)):
+                exams = set()
+                if tree is not None and _references(tree, exams, certifications):
+                    tree_ce[kind].add(rule.code)
+                tree_exams[kind][rule.code] = exams
+            exam_codes[rule.code] = (
+                tree_exams["earn"][rule.code] | tree_exams["recertify"][rule.code]
+            )
+            if rule.code in tree_ce["earn"] or rule.code in tree_ce["recertify"]:
                 uses_ce.add(rule.code)
-            exam_codes[rule.code], requires[rule.code] = exams, certifications
+            requires[rule.code] = certifications
             for code in certifications:
                 required_by.setdefault(code, set()).add(rule.code)
-        return cls(exam_codes, uses_ce, requires, required_by)
+        return cls(exam_codes, uses_ce, requires, required_by, tree_exams, tree_ce)
 
 
 _last_index: list = [None, None]  # [rules list, its index]: one catalog at a time
@@ -258,6 +270,20 @@ class Replay:
             if index.exam_codes[code] & exam_codes or (credits and code in index.uses_ce)
         }
 
+    def touched_today(self, day: date, exam_codes: set[str], credits: bool) -> set[str]:
+        """Certifications whose tree in force today (earn or recertify) names a new fact."""
+        if not exam_codes and not credits:
+            return set()
+        index = self.index
+        touched = set()
+        for code in self.order:
+            tree = "recertify" if self.states[code].is_active_on(day) else "earn"
+            if index.tree_exams[tree][code] & exam_codes or (
+                credits and code in index.tree_ce[tree]
+            ):
+                touched.add(code)
+        return touched
+
     def relevant(self) -> list[str]:
         """Certifications that hold any state or progress for this candidate, in order."""
         index = self.index
@@ -344,7 +370,7 @@ class Replay:
             dirty = (
                 expired
                 | grants_today
-                | self.touched_by_facts(exams_on.get(day, set()), day in credit_days)
+                | self.touched_today(day, exams_on.get(day, set()), day in credit_days)
             )
             for code in expired:
                 dirty |= required_by.get(code, set())
