@@ -8,6 +8,7 @@ Table and column names come from the models, never from input.
 import base64
 import secrets
 from collections.abc import Sequence
+from datetime import date
 
 from peewee import SQL
 
@@ -35,15 +36,30 @@ def insert_rows(model, fields: Sequence, rows: Sequence[tuple]) -> None:
         cursor.executemany(sql, rows[start : start + CHUNK])
 
 
-def readable_code(length: int) -> str:
-    """A random code in the readable alphabet, 5 bits a character (16 characters: 80 bits)."""
-    raw = secrets.token_bytes((length * 5 + 7) // 8 + 1)
-    return base64.b32encode(raw).decode().translate(_TO_READABLE)[:length]
-
-
 def column_in(field, values: Sequence) -> SQL:
     """`column IN (values)` bound as parameters: peewee's in_() renders each value as a node,
     which dominates when a recompute reads thousands of candidates. The column name is left
     unqualified, so it must be unambiguous in the query."""
     marks = ", ".join([database.param] * len(values))
     return SQL(f'"{field.column_name}" IN ({marks})', list(values))
+
+
+def readable_codes(count: int, length: int) -> list[str]:
+    """`count` random codes at once (one base32 encoding for all: recompute creates many)."""
+    if count == 0:
+        return []
+    raw = secrets.token_bytes(count * length * 5 // 8 + 8)
+    text = base64.b32encode(raw).decode().translate(_TO_READABLE)
+    return [text[n * length : (n + 1) * length] for n in range(count)]
+
+
+def as_date(value):
+    """A date from the driver: SQLite gives ISO text, PostgreSQL a date (or None)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value[:10])
+
+
+def raw_tuples(query) -> list[tuple]:
+    """A peewee query's rows exactly as the driver returns them (no per-value conversion)."""
+    return database.execute(query).fetchall()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from certportal.db import database
-from certportal.domain.bulk import column_in, insert_rows, readable_code
+from certportal.domain.bulk import as_date, column_in, insert_rows, raw_tuples, readable_codes
 from certportal.domain.lifecycle import Facts, Grant, Replay, Rule
 from certportal.domain.requirements import Credit, ExamPass, NodeResult
 from certportal.models import (
@@ -72,19 +72,17 @@ def load_facts(candidate_ids: list[int]) -> dict[int, Facts]:
     exams, credits, grants = defaultdict(list), defaultdict(list), defaultdict(list)
     certification_codes = dict(Certification.select(Certification.id, Certification.code).tuples())
     for chunk in _chunks(candidate_ids):
-        for result_id, candidate_id, exam_id, taken_on, expires_on in (
+        for result_id, candidate_id, exam_id, taken_on, expires_on in raw_tuples(
             ExamResult.select(
                 ExamResult.id,
                 ExamResult.candidate,
                 ExamResult.exam,
                 ExamResult.taken_on,
                 ExamResult.expires_on,
-            )
-            .where(column_in(ExamResult.candidate, chunk) & (ExamResult.grade == "Pass"))
-            .tuples()
+            ).where(column_in(ExamResult.candidate, chunk) & (ExamResult.grade == "Pass"))
         ):
             exams[candidate_id].append(
-                ExamPass(result_id, exam_codes[exam_id], taken_on, expires_on)
+                ExamPass(result_id, exam_codes[exam_id], as_date(taken_on), as_date(expires_on))
             )
         for credit_id, candidate_id, points, active_on, inactive_on in (
             CeCredit.select(
@@ -218,17 +216,7 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
             stored = held_rows.get(key)
             if stored is None:
                 new_rows.append(
-                    (
-                        candidate_id,
-                        certification_ids[code],
-                        *values,
-                        readable_code(16),
-                        readable_code(20),
-                        "",
-                        False,
-                        now,
-                        now,
-                    )
+                    (candidate_id, certification_ids[code], *values, "", False, now, now)
                 )
                 new_events_for.append((key, events))
                 continue
@@ -245,18 +233,21 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
             if stored_events.get(row_id, []) != events:
                 changed_events[row_id] = events
     if new_rows:
+        verification_codes = readable_codes(len(new_rows), 16)
+        badge_ids = readable_codes(len(new_rows), 20)
+        new_rows = [(*row, verification_codes[n], badge_ids[n]) for n, row in enumerate(new_rows)]
         insert_rows(
             CandidateCertification,
             [
                 CandidateCertification.candidate,
                 CandidateCertification.certification,
                 *state_columns,
-                CandidateCertification.verification_code,
-                CandidateCertification.badge_id,
                 CandidateCertification.revocation_reason,
                 CandidateCertification.initial_kit_claimed,
                 CandidateCertification.created_at,
                 CandidateCertification.updated_at,
+                CandidateCertification.verification_code,
+                CandidateCertification.badge_id,
             ],
             new_rows,
         )
