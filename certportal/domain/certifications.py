@@ -190,6 +190,7 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
     changed_events: dict[int, list] = {}
     desired_usage: dict[int, tuple[int, str]] = {}  # credit id -> (candidate id, cert code)
     now = utcnow()
+    kept: set[tuple[int, int]] = set()
     for candidate_id in ids:
         facts = facts_by_candidate[candidate_id]
         replay = Replay(rules, facts)
@@ -213,6 +214,7 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
                 values = ("in_progress", *values[1:5], earliest)
             events = [(e.occurred_on, e.kind, e.description) for e in state.events]
             key = (candidate_id, certification_ids[code])
+            kept.add(key)
             stored = held_rows.get(key)
             if stored is None:
                 new_rows.append(
@@ -232,6 +234,15 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
                 ).where(CandidateCertification.id == row_id).execute()
             if stored_events.get(row_id, []) != events:
                 changed_events[row_id] = events
+    # A certification shown "in progress" whose facts lapsed no longer is: it never had a
+    # history (that starts when it is earned), so its row can go.
+    lapsed = [
+        row_id
+        for key, (row_id, stored_values) in held_rows.items()
+        if stored_values[0] == "in_progress" and key not in kept
+    ]
+    if lapsed:
+        CandidateCertification.delete().where(CandidateCertification.id.in_(lapsed)).execute()
     if new_rows:
         verification_codes = readable_codes(len(new_rows), 16)
         badge_ids = readable_codes(len(new_rows), 20)
