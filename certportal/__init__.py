@@ -5,13 +5,24 @@ from pathlib import Path
 
 from flask import Flask
 
-from certportal import auth, blueprints, cli, config, db, errors, htmx, security, templating
+from certportal import (
+    auth,
+    blueprints,
+    cli,
+    config,
+    db,
+    errors,
+    htmx,
+    mail,
+    security,
+    templating,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the portal: config, database, login, CSRF, htmx, blueprints, CLI."""
+    """Build the portal: config, database, login, CSRF, htmx, mail, blueprints, CLI."""
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
     app.config.update(config.load(app.instance_path, test_config))
     logging.basicConfig(level=logging.INFO)
@@ -22,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
+    mail.init_app(app)
     blueprints.init_app(app)
     cli.init_app(app)
     return app

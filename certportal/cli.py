@@ -13,6 +13,7 @@ CATALOG_DIR = Path(__file__).resolve().parent.parent / "db" / "catalog"
 db_cli = AppGroup("db", help="Database schema.")
 catalog_cli = AppGroup("catalog", help="The program's catalog.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
+mail_cli = AppGroup("mail", help="Outgoing email.")
 
 
 @db_cli.command("upgrade")
@@ -67,8 +68,25 @@ def demo_load():
         click.echo("The database already has candidates: demo data not loaded.")
 
 
+@mail_cli.command("send-pending")
+def mail_send_pending():
+    """Deliver every message still pending (retries failed attempts)."""
+    from flask import current_app
+
+    from certportal.mail import deliver_pending
+
+    if not current_app.config["MAIL_URL"]:
+        raise click.ClickException("MAIL_URL is not set: messages stay in the database.")
+    with database.connection_context():
+        sent, failed = deliver_pending()
+    click.echo(f"Sent {sent} message(s); {failed} could not be delivered and stay pending.")
+    if failed:
+        raise SystemExit(1)
+
+
 def init_app(app):
     app.cli.add_command(db_cli)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(mail_cli)
     certifications_cli.init_app(app)  # import exams|ce, certs refresh|grant

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from certportal.db import database
 from certportal.domain.certifications import recompute
 from certportal.domain.lifecycle import add_months
+from certportal.domain.mapping import fold_name
 from certportal.domain.passwords import hash_password
 from certportal.models import (
     Agreement,
@@ -50,6 +51,7 @@ def load_demo_data(today: date | None = None) -> bool:
     with database.atomic():
         _sample_candidate(today)
         _second_candidate(today)
+        _unmapped_candidate(today)
         StaffUser.create(
             username="staff",
             email="staff@certportal.example",
@@ -62,7 +64,7 @@ def load_demo_data(today: date | None = None) -> bool:
 def _candidate(**fields) -> Candidate:
     fields.setdefault("program_id", fields["login_id"])
     fields["email_key"] = fields["email"].lower()
-    fields["last_name_key"] = fields["last_name"].casefold()
+    fields["last_name_key"] = fold_name(fields["last_name"])
     return Candidate.create(**fields)
 
 
@@ -159,7 +161,9 @@ def _sample_candidate(today: date) -> Candidate:
         is_netacad_student=True, verification_consent=True,
         settings_confirmed_at=datetime.combine(today - timedelta(days=30), datetime.min.time()),
     )
-    for row in GUIDE_EXAM_ROWS:
+    # Oldest first, as results are imported: newest-first order (date, then latest import)
+    # then shows the two 2002-May-23 results in the guide's order.
+    for row in reversed(GUIDE_EXAM_ROWS):
         _exam_result(john, *row)
     ccna_passed = today - timedelta(days=400)
     encor_passed = today - timedelta(days=250)
@@ -219,3 +223,22 @@ def _second_candidate(today: date) -> Candidate:
     _exam_result(mei, "200-301", "VUE-81234567", "Pass", passed, add_months(passed, 36))
     recompute(mei, today)
     return mei
+
+
+# Issue 3: a candidate known from an exam result who has never logged in (no password), so
+# First Time Login can be tried by email address or by score report.
+UNMAPPED_LOGIN_ID = "CSCO10000002"
+UNMAPPED_EMAIL = "ana.nunez@certportal.example"
+UNMAPPED_REGISTRATION_NUMBER = "VUE-92000002"
+
+
+def _unmapped_candidate(today: date) -> Candidate:
+    ana = _candidate(
+        login_id=UNMAPPED_LOGIN_ID, email=UNMAPPED_EMAIL, first_name="Ana", last_name="Núñez",
+        city="Madrid", country="Spain",
+    )
+    taken = today - timedelta(days=30)
+    _exam_result(ana, "200-301", UNMAPPED_REGISTRATION_NUMBER, "Pass", taken,
+                 add_months(taken, 36))
+    recompute(ana, today)
+    return ana

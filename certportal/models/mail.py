@@ -13,7 +13,8 @@ class OutgoingEmail(TimestampedModel):
     subject = CharField(max_length=255)
     body_text = TextField()
     body_html = TextField(default="")
-    status = CharField(max_length=16, default="pending")  # pending | sent | failed
+    # pending (to send or retry) | sent | failed (gave up after mail.MAX_ATTEMPTS)
+    status = CharField(max_length=16, default="pending")
     attempts = IntegerField(default=0)
     last_error = TextField(default="")
     sent_at = DateTimeField(null=True)
