@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from certportal.db import database
+from certportal.domain.bulk import as_date, column_in, insert_rows, raw_tuples, readable_codes
 from certportal.domain.lifecycle import Facts, Grant, Replay, Rule
 from certportal.domain.requirements import Credit, ExamPass, NodeResult
 from certportal.models import (
@@ -28,7 +29,7 @@ from certportal.models import (
     CertificationGrant,
     Exam,
     ExamResult,
-    random_code,
+    utcnow,
 )
 
 # Credits that count: imported ones and self-submitted ones staff approved.
@@ -71,19 +72,17 @@ def load_facts(candidate_ids: list[int]) -> dict[int, Facts]:
     exams, credits, grants = defaultdict(list), defaultdict(list), defaultdict(list)
     certification_codes = dict(Certification.select(Certification.id, Certification.code).tuples())
     for chunk in _chunks(candidate_ids):
-        for result_id, candidate_id, exam_id, taken_on, expires_on in (
+        for result_id, candidate_id, exam_id, taken_on, expires_on in raw_tuples(
             ExamResult.select(
                 ExamResult.id,
                 ExamResult.candidate,
                 ExamResult.exam,
                 ExamResult.taken_on,
                 ExamResult.expires_on,
-            )
-            .where(ExamResult.candidate.in_(chunk) & (ExamResult.grade == "Pass"))
-            .tuples()
+            ).where(column_in(ExamResult.candidate, chunk) & (ExamResult.grade == "Pass"))
         ):
             exams[candidate_id].append(
-                ExamPass(result_id, exam_codes[exam_id], taken_on, expires_on)
+                ExamPass(result_id, exam_codes[exam_id], as_date(taken_on), as_date(expires_on))
             )
         for credit_id, candidate_id, points, active_on, inactive_on in (
             CeCredit.select(
@@ -94,7 +93,7 @@ def load_facts(candidate_ids: list[int]) -> dict[int, Facts]:
                 CeCredit.inactive_on,
             )
             .where(
-                CeCredit.candidate.in_(chunk)
+                column_in(CeCredit.candidate, chunk)
                 & CeCredit.review.in_(COUNTING_REVIEWS)
                 & CeCredit.status.in_(COUNTING_STATUSES)
             )
@@ -107,7 +106,7 @@ def load_facts(candidate_ids: list[int]) -> dict[int, Facts]:
                 CertificationGrant.certification,
                 CertificationGrant.granted_on,
             )
-            .where(CertificationGrant.candidate.in_(chunk))
+            .where(column_in(CertificationGrant.candidate, chunk))
             .tuples()
         ):
             grants[candidate_id].append(Grant(certification_codes[certification_id], granted_on))
@@ -121,16 +120,6 @@ def replay_candidate(candidate_id: int, today: date, rules: list[Rule] | None = 
     replay = Replay(rules or load_rules(), load_facts([candidate_id])[candidate_id])
     replay.run(today)
     return replay
-
-
-def _started_on(result: NodeResult, facts: Facts) -> date | None:
-    """When work toward an unmet tree began: the earliest fact counting toward it."""
-    exam_days = {p.id: p.taken_on for p in facts.exams}
-    credit_days = {c.id: c.active_on for c in facts.credits}
-    days = [exam_days[i] for _, node in result.walk() for i in node.exam_ids if i in exam_days] + [
-        credit_days[i] for _, node in result.walk() for i in node.credit_ids if i in credit_days
-    ]
-    return min(days, default=None)
 
 
 def recompute(candidate: Candidate | int, today: date) -> None:
@@ -150,117 +139,164 @@ def recompute_many(candidate_ids: Iterable[int], today: date) -> None:
             _recompute_chunk(chunk, rules, certification_ids, today)
 
 
+STATE_FIELDS = (
+    "status",
+    "first_earned_on",
+    "active_on",
+    "expires_on",
+    "cycle_started_on",
+    "started_on",
+)
+
+
 def _recompute_chunk(ids, rules, certification_ids, today) -> None:
     facts_by_candidate = load_facts(ids)
-    held_rows = defaultdict(dict)
-    for row in CandidateCertification.select().where(CandidateCertification.candidate.in_(ids)):
-        held_rows[row.candidate_id][row.certification_id] = row
-    stored_events = defaultdict(list)
-    for event in (
-        CertificationEvent.select()
-        .join(CandidateCertification)
-        .where(CandidateCertification.candidate.in_(ids))
-        .order_by(CertificationEvent.id)
-    ):
-        stored_events[event.candidate_certification_id].append(
-            (event.occurred_on, event.kind, event.description)
+    state_columns = [getattr(CandidateCertification, name) for name in STATE_FIELDS]
+    held_rows: dict[tuple[int, int], tuple] = {}
+    for row in (
+        CandidateCertification.select(
+            CandidateCertification.id,
+            CandidateCertification.candidate,
+            CandidateCertification.certification,
+            *state_columns,
         )
+        .where(column_in(CandidateCertification.candidate, ids))
+        .tuples()
+    ):
+        held_rows[(row[1], row[2])] = (row[0], row[3:])
+    stored_events = defaultdict(list)
+    if held_rows:
+        for row_id, occurred_on, kind, description in (
+            CertificationEvent.select(
+                CertificationEvent.candidate_certification,
+                CertificationEvent.occurred_on,
+                CertificationEvent.kind,
+                CertificationEvent.description,
+            )
+            .join(CandidateCertification)
+            .where(column_in(CandidateCertification.candidate, ids))
+            .order_by(CertificationEvent.id)
+            .tuples()
+        ):
+            stored_events[row_id].append((occurred_on, kind, description))
     stored_usage = {
         credit_id: used_for
         for credit_id, used_for in CeCredit.select(CeCredit.id, CeCredit.used_for)
-        .where(CeCredit.candidate.in_(ids) & CeCredit.status.in_(COUNTING_STATUSES))
+        .where(column_in(CeCredit.candidate, ids) & CeCredit.status.in_(COUNTING_STATUSES))
         .tuples()
     }
 
     new_rows, new_events_for = [], []
     changed_events: dict[int, list] = {}
     desired_usage: dict[int, tuple[int, str]] = {}  # credit id -> (candidate id, cert code)
+    now = utcnow()
+    kept: set[tuple[int, int]] = set()
     for candidate_id in ids:
         facts = facts_by_candidate[candidate_id]
         replay = Replay(rules, facts)
         outcome = replay.run(today)
         for credit_id, code in outcome.credit_used_by.items():
             desired_usage[credit_id] = (candidate_id, code)
-        if not facts.exams and not facts.credits and not facts.grants:
-            relevant = []
-        else:
-            relevant = [rule.code for rule in rules]
-        for code in relevant:
+        for code in replay.relevant():
             state = outcome.states[code]
-            values = {
-                "status": state.status,
-                "first_earned_on": state.first_earned_on,
-                "active_on": state.active_on,
-                "expires_on": state.expires_on,
-                "cycle_started_on": state.cycle_started_on,
-                "started_on": None,
-            }
+            values = (
+                state.status,
+                state.first_earned_on,
+                state.active_on,
+                state.expires_on,
+                state.cycle_started_on,
+                None,
+            )
             if state.status == "none":
-                _, progress = replay.progress(code, today)
-                if progress is None or progress.state == "not_started":
+                started, earliest = replay.earn_progress(code, today)
+                if not started:
                     continue
-                values["status"] = "in_progress"
-                values["started_on"] = _started_on(progress, facts)
+                values = ("in_progress", *values[1:5], earliest)
             events = [(e.occurred_on, e.kind, e.description) for e in state.events]
-            row = held_rows[candidate_id].get(certification_ids[code])
-            if row is None:
+            key = (candidate_id, certification_ids[code])
+            kept.add(key)
+            stored = held_rows.get(key)
+            if stored is None:
                 new_rows.append(
-                    {
-                        "candidate": candidate_id,
-                        "certification": certification_ids[code],
-                        "verification_code": random_code(16),
-                        "badge_id": random_code(20),
-                        **values,
-                    }
+                    (candidate_id, certification_ids[code], *values, "", False, now, now)
                 )
-                new_events_for.append(events)
+                new_events_for.append((key, events))
                 continue
-            if row.status == "revoked":
+            row_id, stored_values = stored
+            if stored_values[0] == "revoked":
                 continue  # staff revoked it: the facts do not bring it back
-            differing = {k: v for k, v in values.items() if getattr(row, k) != v}
-            if differing:
-                CandidateCertification.update(**differing).where(
-                    CandidateCertification.id == row.id
-                ).execute()
-            if stored_events.get(row.id, []) != events:
-                changed_events[row.id] = events
-    if new_rows:
-        inserted = _insert_returning_ids(new_rows)
-        for row_id, events in zip(inserted, new_events_for, strict=True):
-            if events:
+            if tuple(stored_values) != values:
+                CandidateCertification.update(
+                    {
+                        **dict(zip(state_columns, values, strict=True)),
+                        CandidateCertification.updated_at: now,
+                    }
+                ).where(CandidateCertification.id == row_id).execute()
+            if stored_events.get(row_id, []) != events:
                 changed_events[row_id] = events
-    if changed_events:
-        CertificationEvent.delete().where(
-            CertificationEvent.candidate_certification.in_(list(changed_events))
-        ).execute()
-        CertificationEvent.insert_many(
+    # A certification shown "in progress" whose facts lapsed no longer is: it never had a
+    # history (that starts when it is earned), so its row can go.
+    lapsed = [
+        row_id
+        for key, (row_id, stored_values) in held_rows.items()
+        if stored_values[0] == "in_progress" and key not in kept
+    ]
+    if lapsed:
+        CandidateCertification.delete().where(CandidateCertification.id.in_(lapsed)).execute()
+    if new_rows:
+        verification_codes = readable_codes(len(new_rows), 16)
+        badge_ids = readable_codes(len(new_rows), 20)
+        new_rows = [(*row, verification_codes[n], badge_ids[n]) for n, row in enumerate(new_rows)]
+        insert_rows(
+            CandidateCertification,
             [
-                {
-                    "candidate_certification": row_id,
-                    "occurred_on": occurred_on,
-                    "kind": kind,
-                    "description": description,
-                }
+                CandidateCertification.candidate,
+                CandidateCertification.certification,
+                *state_columns,
+                CandidateCertification.revocation_reason,
+                CandidateCertification.initial_kit_claimed,
+                CandidateCertification.created_at,
+                CandidateCertification.updated_at,
+                CandidateCertification.verification_code,
+                CandidateCertification.badge_id,
+            ],
+            new_rows,
+        )
+        inserted = {
+            (candidate_id, certification_id): row_id
+            for row_id, candidate_id, certification_id in CandidateCertification.select(
+                CandidateCertification.id,
+                CandidateCertification.candidate,
+                CandidateCertification.certification,
+            )
+            .where(column_in(CandidateCertification.candidate, ids))
+            .tuples()
+        }
+        for key, events in new_events_for:
+            if events:
+                changed_events[inserted[key]] = events
+    if changed_events:
+        stale = [row_id for row_id in changed_events if row_id in stored_events]
+        if stale:
+            CertificationEvent.delete().where(
+                CertificationEvent.candidate_certification.in_(stale)
+            ).execute()
+        insert_rows(
+            CertificationEvent,
+            [
+                CertificationEvent.candidate_certification,
+                CertificationEvent.occurred_on,
+                CertificationEvent.kind,
+                CertificationEvent.description,
+                CertificationEvent.created_at,
+            ],
+            [
+                (row_id, occurred_on, kind, description, now)
                 for row_id, events in changed_events.items()
                 for occurred_on, kind, description in events
-            ]
-        ).execute()
-    _store_credit_usage(ids, stored_usage, desired_usage, certification_ids)
-
-
-def _insert_returning_ids(rows: list[dict]) -> list[int]:
-    """Insert rows and return their ids in order (both SQLite and PostgreSQL)."""
-    ids = []
-    for start in range(0, len(rows), CHUNK):
-        part = rows[start : start + CHUNK]
-        cursor = (
-            CandidateCertification.insert_many(part)
-            .returning(CandidateCertification.id)
-            .namedtuples()
-            .execute()
+            ],
         )
-        ids += [row.id for row in cursor]
-    return ids
+    _store_credit_usage(ids, stored_usage, desired_usage, certification_ids)
 
 
 def _store_credit_usage(ids, stored_usage, desired_usage, certification_ids) -> None:
@@ -275,7 +311,7 @@ def _store_credit_usage(ids, stored_usage, desired_usage, certification_ids) -> 
                 CandidateCertification.candidate,
                 CandidateCertification.certification,
             )
-            .where(CandidateCertification.candidate.in_(ids))
+            .where(column_in(CandidateCertification.candidate, ids))
             .tuples()
         ):
             held[(candidate_id, certification_id)] = row_id

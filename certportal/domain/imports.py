@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from certportal.db import database
+from certportal.domain.bulk import column_in, insert_rows
 from certportal.domain.certifications import recompute_many
 from certportal.domain.lifecycle import add_months
 from certportal.models import Candidate, CeCredit, Exam, ExamResult, ImportBatch, utcnow
@@ -116,7 +117,9 @@ def _lookup(model_field, values: Iterable[str], *selected) -> list[tuple]:
     found = []
     for start in range(0, len(values), CHUNK):
         part = values[start : start + CHUNK]
-        found += list(model_field.model.select(*selected).where(model_field.in_(part)).tuples())
+        found += list(
+            model_field.model.select(*selected).where(column_in(model_field, part)).tuples()
+        )
     return found
 
 
@@ -222,10 +225,13 @@ def import_exams(path: Path, today: date, skip_invalid: bool = False) -> ImportR
             )
             for row, (exam_id, months), taken_on in accepted
         ]
-        for start in range(0, len(values), CHUNK):
-            ExamResult.insert_many(values[start : start + CHUNK], fields=fields).execute()
+        insert_rows(ExamResult, fields, values)
         report.imported = len(values)
-        recompute_many({candidates[row["login_id"]] for row, _, _ in accepted}, today)
+        # Only passes are facts the rules use: a failed exam changes no certification.
+        recompute_many(
+            {candidates[row["login_id"]] for row, _, _ in accepted if row["grade"] == "Pass"},
+            today,
+        )
     return report
 
 

@@ -7,8 +7,8 @@ can run any number of times.
 
 Windows (which facts count):
 - To earn: passed exams not expired that day, CE credits active that day and not used.
-- To recertify: the same, but only facts from the current cycle's first day on that this
-  certification has not used yet (the exam that earned it cannot recertify it).
+- To recertify: the same, but only facts dated after the current cycle's first day that
+  this certification has not used yet (the exam that earned it cannot recertify it).
 - A certification is active through its expiration date and expired the day after.
 - Recertifying extends the expiration from the old one ("expiration") or from the day
   ("completion"), always to a later date; it starts a new cycle, and the credits it used
@@ -29,6 +29,8 @@ from certportal.domain.requirements import (
     Window,
     describe_completion,
     evaluate,
+    first_progress,
+    is_met,
 )
 
 
@@ -110,10 +112,72 @@ class Outcome:
     credit_used_by: dict[int, str]
 
 
+def _references(node: dict, exams: set, certifications: set) -> bool:
+    """Collect a tree's exam and certification codes; True if it has a CE node."""
+    kind = node["type"]
+    if kind == "exam":
+        exams.update(node["exams"])
+    elif kind == "certification":
+        certifications.add(node["code"])
+    elif kind == "ce":
+        return True
+    uses_ce = False
+    for child in node.get("children", ()):
+        uses_ce = _references(child, exams, certifications) or uses_ce
+    return uses_ce
+
+
+@dataclass
+class RuleIndex:
+    """What can change each certification, so a replay evaluates only what may have changed."""
+
+    exam_codes: dict[str, set[str]]  # both trees
+    uses_ce: set[str]
+    requires: dict[str, set[str]]  # certification -> certifications its trees name
+    required_by: dict[str, set[str]]  # certification -> certifications naming it
+    # Per tree ("earn", "recertify"): certification -> exam codes, and whether it has CE.
+    tree_exams: dict[str, dict[str, set[str]]]
+    tree_ce: dict[str, set[str]]
+
+    @classmethod
+    def of(cls, rules: list[Rule]) -> RuleIndex:
+        exam_codes, uses_ce, requires = {}, set(), {}
+        tree_exams = {"earn": {}, "recertify": {}}
+        tree_ce = {"earn": set(), "recertify": set()}
+        required_by: dict[str, set[str]] = {rule.code: set() for rule in rules}
+        for rule in rules:
+            certifications = set()
+            for kind, tree in (("earn", rule.earn), ("recertify", rule.recertify)):
+                exams = set()
+                if tree is not None and _references(tree, exams, certifications):
+                    tree_ce[kind].add(rule.code)
+                tree_exams[kind][rule.code] = exams
+            exam_codes[rule.code] = (
+                tree_exams["earn"][rule.code] | tree_exams["recertify"][rule.code]
+            )
+            if rule.code in tree_ce["earn"] or rule.code in tree_ce["recertify"]:
+                uses_ce.add(rule.code)
+            requires[rule.code] = certifications
+            for code in certifications:
+                required_by.setdefault(code, set()).add(rule.code)
+        return cls(exam_codes, uses_ce, requires, required_by, tree_exams, tree_ce)
+
+
+_last_index: list = [None, None]  # [rules list, its index]: one catalog at a time
+
+
+def rule_index(rules: list[Rule]) -> RuleIndex:
+    """The index of a rules list, built once per list (recompute_many shares one list)."""
+    if _last_index[0] is not rules:
+        _last_index[:] = [rules, RuleIndex.of(rules)]
+    return _last_index[1]
+
+
 class Replay:
     def __init__(self, rules: list[Rule], facts: Facts):
         self.rules = {rule.code: rule for rule in rules}
         self.order = [rule.code for rule in rules]
+        self.index = rule_index(rules)
         self.facts = facts
         self.states = {code: State(code) for code in self.order}
         self.credit_used_by: dict[int, str] = {}
@@ -130,12 +194,12 @@ class Replay:
         exams = tuple(
             p
             for p in self.facts.exams
-            if p.id not in state.used_exam_ids and (since is None or p.taken_on >= since)
+            if p.id not in state.used_exam_ids and (since is None or p.taken_on > since)
         )
         credits = tuple(
             c
             for c in self.facts.credits
-            if c.id not in self.credit_used_by and (since is None or c.active_on >= since)
+            if c.id not in self.credit_used_by and (since is None or c.active_on > since)
         )
         return Window(day, exams, credits, self.holds(day))
 
@@ -149,6 +213,10 @@ class Replay:
             return "recertify", evaluate(rule.recertify, window, certification_names=self.names)
         window = self.window(state, day, recertifying=False)
         return "earn", evaluate(rule.earn, window, certification_names=self.names)
+
+    def earn_progress(self, code: str, day: date) -> tuple[bool, date | None]:
+        """Whether the earn tree of a certification not held has any progress, and since when."""
+        return first_progress(self.rules[code].earn, self.window(self.states[code], day, False))
 
     # -- changes --------------------------------------------------------------------------
 
@@ -183,12 +251,51 @@ class Replay:
                     )
                 )
 
-    def expire(self, day: date) -> None:
+    def expire(self, day: date) -> set[str]:
+        expired = set()
         for code in self.order:
             state = self.states[code]
             if state.status == "active" and state.expires_on < day:
                 state.status = "expired"
                 state.events.append(Event(state.expires_on, "expired", "Expired"))
+                expired.add(code)
+        return expired
+
+    def touched_by_facts(self, exam_codes: set[str], credits: bool) -> set[str]:
+        """Certifications whose trees name one of these exams (or CE credits, if any)."""
+        index = self.index
+        return {
+            code
+            for code in self.order
+            if index.exam_codes[code] & exam_codes or (credits and code in index.uses_ce)
+        }
+
+    def touched_today(self, day: date, exam_codes: set[str], credits: bool) -> set[str]:
+        """Certifications whose tree in force today (earn or recertify) names a new fact."""
+        if not exam_codes and not credits:
+            return set()
+        index = self.index
+        touched = set()
+        for code in self.order:
+            tree = "recertify" if self.states[code].is_active_on(day) else "earn"
+            if index.tree_exams[tree][code] & exam_codes or (
+                credits and code in index.tree_ce[tree]
+            ):
+                touched.add(code)
+        return touched
+
+    def relevant(self) -> list[str]:
+        """Certifications that hold any state or progress for this candidate, in order."""
+        index = self.index
+        held = {code for code, state in self.states.items() if state.status != "none"}
+        touched = self.touched_by_facts(
+            {p.code for p in self.facts.exams}, bool(self.facts.credits)
+        )
+        return [
+            code
+            for code in self.order
+            if code in held or code in touched or index.requires[code] & held
+        ]
 
     def step(self, code: str, day: date, grants_today: set[str]) -> bool:
         """Apply the rules to one certification at `day`; True if its state changed."""
@@ -206,20 +313,20 @@ class Replay:
         if was_active:
             if rule.recertify is None or day <= state.cycle_started_on:
                 return False
-            result = evaluate(
-                rule.recertify, self.window(state, day, True), certification_names=self.names
-            )
-            if not result.met:
+            window = self.window(state, day, True)
+            if not is_met(rule.recertify, window):
                 return False
+            result = evaluate(rule.recertify, window, certification_names=self.names)
             base = state.expires_on if rule.recertify_from == "expiration" else day
             expires = max(add_months(base, rule.validity_months), state.expires_on + timedelta(1))
             self.consume(state, result)
             how = describe_completion(result, self.credits_by_id) or "by meeting the requirements"
             self.start(state, day, expires, Event(day, "recertified", f"Recertified {how}"))
             return True
-        result = evaluate(rule.earn, self.window(state, day, False), certification_names=self.names)
-        if not result.met:
+        window = self.window(state, day, False)
+        if not is_met(rule.earn, window):
             return False
+        result = evaluate(rule.earn, window, certification_names=self.names)
         self.consume(state, result)
         state.active_on = day
         how = describe_completion(result, self.credits_by_id) or "by meeting the requirements"
@@ -229,8 +336,22 @@ class Replay:
         return True
 
     def run(self, today: date) -> Outcome:
-        days = sorted(d for d in self.facts.dates() if d <= today)
-        pending = list(days)
+        """Replay every fact day and expiration up to `today`.
+
+        A tree can only become met when a fact it names arrives, a certification it names
+        becomes held, or its own certification changes (facts only lapse or get used with
+        time), so each day evaluates only the certifications touched by one of those.
+        """
+        exams_on: dict[date, set[str]] = {}
+        for p in self.facts.exams:
+            exams_on.setdefault(p.taken_on, set()).add(p.code)
+        credit_days = {c.active_on for c in self.facts.credits}
+        grants_on: dict[date, set[str]] = {}
+        for g in self.facts.grants:
+            grants_on.setdefault(g.granted_on, set()).add(g.code)
+        pending = sorted(d for d in self.facts.dates() if d <= today)
+        required_by = self.index.required_by
+        position = {code: n for n, code in enumerate(self.order)}
         while True:
             # The next day something can happen: a fact's date or the day after an expiration.
             expiries = [
@@ -244,15 +365,26 @@ class Replay:
             day = min(candidates)
             if pending and pending[0] == day:
                 pending.pop(0)
-            self.expire(day)
-            grants_today = {g.code for g in self.facts.grants if g.granted_on == day}
+            expired = self.expire(day)
+            grants_today = set(grants_on.get(day, ())) & self.states.keys()
+            dirty = (
+                expired
+                | grants_today
+                | self.touched_today(day, exams_on.get(day, set()), day in credit_days)
+            )
+            for code in expired:
+                dirty |= required_by.get(code, set())
             # Until nothing changes: earning one certification can meet another's tree.
             for _ in range(len(self.order) + 1):
-                changed = False
-                for code in self.order:
-                    changed = self.step(code, day, grants_today) or changed
-                if not changed:
+                if not dirty:
                     break
+                changed = set()
+                for code in sorted(dirty, key=position.__getitem__):
+                    if self.step(code, day, grants_today):
+                        changed.add(code)
+                dirty = set()
+                for code in changed:
+                    dirty |= required_by.get(code, set())
         self.expire(today)
         return Outcome(self.states, dict(self.credit_used_by))
 

@@ -54,7 +54,7 @@ class Window:
 class NodeResult:
     number: str
     type: str
-    label: str
+    node: dict = field(repr=False, compare=False)
     earned: int
     required: int
     met: bool
@@ -64,6 +64,12 @@ class NodeResult:
     credit_ids: tuple[int, ...] = ()
     exam_codes: tuple[str, ...] = ()
     points: int = 0
+    certification_names: dict[str, str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        """What the node asks for, in words (worked out only when shown)."""
+        return node_label(self.node, self.certification_names)
 
     @property
     def state(self) -> str:
@@ -114,7 +120,7 @@ def evaluate(
 ) -> NodeResult:
     """Evaluate one tree (or subtree) against the facts of `window`."""
     kind = node["type"]
-    label = node_label(node, certification_names)
+    label = node  # NodeResult words its label from the node when it is shown
     if kind == "exam":
         wanted = set(node["exams"])
         matching = sorted(
@@ -159,7 +165,9 @@ def evaluate(
         )
     if kind == "certification":
         held = window.holds(node["code"])
-        return NodeResult(number, kind, label, 1 if held else 0, 1, held)
+        return NodeResult(
+            number, kind, label, 1 if held else 0, 1, held, certification_names=certification_names
+        )
 
     children = [
         evaluate(child, window, f"{number}.{position}", certification_names)
@@ -192,6 +200,33 @@ def evaluate(
     )
 
 
+def is_met(node: dict, window: Window) -> bool:
+    """Whether a tree is met, without counting or naming anything: the replay's fast check."""
+    kind = node["type"]
+    if kind == "exam":
+        wanted = node["exams"]
+        day = window.day
+        return any(p.code in wanted and p.valid_on(day) for p in window.exams)
+    if kind == "ce":
+        day = window.day
+        return sum(c.points for c in window.credits if c.valid_on(day)) >= node["credits"]
+    if kind == "certification":
+        return window.holds(node["code"])
+    children = node["children"]
+    if kind == "all":
+        return all(is_met(child, window) for child in children)
+    if kind == "any":
+        return any(is_met(child, window) for child in children)
+    needed = node["n"]
+    met = 0
+    for child in children:
+        if is_met(child, window):
+            met += 1
+            if met >= needed:
+                return True
+    return False
+
+
 def describe_completion(result: NodeResult, credits_by_id: dict[int, Credit]) -> str:
     """How a met tree was met: "by exam 200-301", "with 30 CE credits", or both."""
     parts = []
@@ -202,3 +237,25 @@ def describe_completion(result: NodeResult, credits_by_id: dict[int, Credit]) ->
     if points:
         parts.append(f"with {points} CE credits")
     return " ".join(parts)
+
+
+def first_progress(node: dict, window: Window) -> tuple[bool, date | None]:
+    """Whether any part of a tree has progress, and the earliest fact behind it (fast path
+    for the "Started" date of a certification in progress)."""
+    kind = node["type"]
+    day = window.day
+    if kind == "exam":
+        days = [p.taken_on for p in window.exams if p.code in node["exams"] and p.valid_on(day)]
+        return bool(days), min(days, default=None)
+    if kind == "ce":
+        days = [c.active_on for c in window.credits if c.valid_on(day)]
+        return bool(days), min(days, default=None)
+    if kind == "certification":
+        return window.holds(node["code"]), None
+    started, earliest = False, None
+    for child in node["children"]:
+        child_started, child_earliest = first_progress(child, window)
+        started = started or child_started
+        if child_earliest is not None and (earliest is None or child_earliest < earliest):
+            earliest = child_earliest
+    return started, earliest

@@ -90,9 +90,12 @@ def test_credits_from_before_the_cycle_do_not_count():
 def test_completion_based_recertification_counts_from_the_day():
     facts = Facts(
         exams=(exam(1, "200-301", START), exam(2, "350-401", START)),
-        credits=(credit(5, 80, date(2021, 5, 5)),),
+        # CCNA (first in the catalog) takes the 30 it needs; CCNP the 80.
+        credits=(credit(4, 30, date(2021, 5, 5)), credit(5, 80, date(2021, 5, 5))),
     )
-    ccnp = replay(RULES, facts, date(2021, 6, 1)).states["CCNP"]
+    outcome = replay(RULES, facts, date(2021, 6, 1))
+    assert outcome.credit_used_by == {4: "CCNA", 5: "CCNP"}
+    ccnp = outcome.states["CCNP"]
     assert ccnp.first_earned_on == START
     assert ccnp.expires_on == date(2024, 5, 5)
 

@@ -151,3 +151,14 @@ def test_accepting_by_htmx_answers_with_the_fragment(client, db):
     assert (
         "<html" not in response.text and "you accepted the Certification Agreement" in response.text
     )
+
+
+def test_a_certification_in_progress_drops_out_when_its_exam_lapses(candidate_client, db):
+    ccnp = johns("CCNP-ENT")
+    assert ccnp.status == "in_progress"
+    page = candidate_client.get("/certifications/").text
+    assert page.index("Certifications in progress") < page.index("CCNP Enterprise (CCNP)")
+    # The 350-401 pass behind it expires: CCNP is no longer in progress.
+    later = TODAY + timedelta(days=3 * 366)
+    recompute(john(), later)
+    assert not CandidateCertification.select().where(CandidateCertification.id == ccnp.id).exists()

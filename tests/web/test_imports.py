@@ -52,6 +52,11 @@ def test_exam_import_creates_unknown_candidates_and_earns_their_certification(ap
     ccna = held("CSCO20000001", "CCNA")
     assert (ccna.status, ccna.active_on, ccna.expires_on) == ("active", day, add_months(day, 36))
     assert [e.description for e in ccna.events] == ["Earned by exam 200-301"]
+    readable = set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+    assert len(ccna.verification_code) == 16 and set(ccna.verification_code) <= readable
+    assert len(ccna.badge_id) == 20 and set(ccna.badge_id) <= readable
+    codes = [held.verification_code for held in CandidateCertification.select()]
+    assert len(codes) == len(set(codes))
     # A failed exam earns nothing.
     li = Candidate.get(Candidate.login_id == "CSCO20000002")
     assert (
