@@ -421,6 +421,13 @@ def test_each_view_and_each_revalidation_is_counted(candidate_client, client, db
     assert log.count("<tr><td>") == 2 and "Time (UTC)" in log
 
 
+def test_a_head_request_is_not_counted_as_a_view(candidate_client, client, db):
+    create(candidate_client)
+    transcript = newest_transcript()
+    assert client.head(f"/t/{transcript.public_id}").status_code == 200
+    assert Transcript.get_by_id(transcript.id).view_count == 0
+
+
 def test_a_changed_transcript_gets_a_new_etag(candidate_client, client, db):
     create(candidate_client)
     transcript = newest_transcript()
