@@ -169,6 +169,7 @@ def test_a_chosen_date_sets_the_expiry(candidate_client, db):
         ({"selection": "chosen"}, "Select at least one certification to display."),
         ({"display_name": ""}, "Enter the name the transcript shows."),
         ({"display_name": "J" * 201}, "Use at most 200 characters."),
+        ({"display_name": "John\r\nBcc: spam@example.org"}, "Write the name on one line."),
         ({"description": "D" * 201}, "Use at most 200 characters."),
         ({"remarks": "R" * 1001}, "Use at most 1000 characters."),
     ],
