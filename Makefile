@@ -13,7 +13,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 FLASK := $(VENV)/bin/flask --app app
-SYSTEM_PACKAGES := chromium fonts-wqy-zenhei poppler-utils
+SYSTEM_PACKAGES := chromium fonts-wqy-zenhei fonts-dejavu-core poppler-utils zbar-tools libcairo2
 
 # CI=true (also 1/yes) makes missing PostgreSQL an error instead of a skipped pass.
 IS_CI := $(filter true TRUE True 1 yes,$(CI))

@@ -18,14 +18,14 @@ CANDIDATE_SECTIONS = (
     Section(
         "testing-history",
         "Testing History",
-        "main.upcoming",
+        "history.exams",
         "Your exams (code, exam, registration number, grade, date, expiry), sortable by every "
         "column; your certification agreements; CE activities; and e-commerce transactions.",
     ),
     Section(
         "certifications",
         "Certifications",
-        "main.upcoming",
+        "certifications.index",
         "Your certifications grouped by track and level, with their progress, CE credits and "
         "history; the certification agreement; and logo downloads.",
     ),

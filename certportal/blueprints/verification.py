@@ -1,0 +1,82 @@
+"""Public verification by code (B1): a page for people, JSON for employers' systems."""
+
+from datetime import date
+
+from flask import Blueprint, current_app, jsonify, request
+
+from certportal.domain import certificates
+from certportal.htmx import render_page
+from certportal.security import limiter
+
+bp = Blueprint("verification", __name__)
+
+NOT_VERIFIABLE = (
+    "This code cannot be verified. Check that it was typed as printed on the certificate, "
+    "or ask the holder for a new one."
+)
+
+
+def _rate_limit() -> str:
+    return current_app.config.get("VERIFICATION_RATE_LIMIT", "60 per minute;600 per hour")
+
+
+# One budget per client across the page, the QR link and the API: guessing codes through
+# one of them does not get a fresh allowance from another.
+verification_limit = limiter.shared_limit(_rate_limit, scope="verification")
+
+
+@bp.after_request
+def _not_for_search_engines(response):
+    # Verification answers name people: keep them out of search indexes.
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _answer(typed: str | None):
+    """(status, context) for a typed code: the answer, the neutral answer, or the error."""
+    try:
+        code = certificates.normalize_code(typed)
+    except certificates.CodeError as error:
+        return 422, {"code_error": str(error), "typed": typed or ""}
+    result = certificates.verify(code, date.today())
+    return 200, {"result": result, "checked": True, "typed": certificates.group_code(code)}
+
+
+def _render(status: int, **context):
+    context.setdefault("typed", "")
+    return render_page(
+        "verification/verify.html", "verification", status=status,
+        not_verifiable=NOT_VERIFIABLE, **context,
+    )
+
+
+@bp.get("/verify")
+@verification_limit
+def index():
+    """Verify a certification: the form, and the answer for ?code=."""
+    if "code" not in request.args:
+        return _render(200)
+    status, context = _answer(request.args["code"])
+    return _render(status, **context)
+
+
+@bp.get("/verify/<code>")
+@verification_limit
+def by_code(code: str):
+    """The page a certificate's QR code opens: the answer with the code filled in."""
+    status, context = _answer(code)
+    return _render(status, **context)
+
+
+@bp.get("/api/v1/verifications/<code>")
+@verification_limit
+def api(code: str):
+    """The verification answer as JSON (documented in README.md)."""
+    try:
+        normalized = certificates.normalize_code(code)
+    except certificates.CodeError as error:
+        return jsonify(verified=False, error="invalid_code", message=str(error)), 422
+    result = certificates.verify(normalized, date.today())
+    if result is None:
+        return jsonify(verified=False, error="not_verifiable", message=NOT_VERIFIABLE), 404
+    return jsonify(result.as_json())

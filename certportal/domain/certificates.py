@@ -1,0 +1,216 @@
+"""PDF certificates and public verification (F13, B1): who may have one, what it says.
+
+Plain functions over models, no Flask: the blueprints, the Downloads macro and the
+verification API all ask these the same questions.
+"""
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from certportal.models import Candidate, CandidateCertification, Certification, random_code
+from certportal.models.base import READABLE_ALPHABET
+
+VERIFICATION_CODE_LENGTH = 16
+VERIFICATION_CODE_BITS = VERIFICATION_CODE_LENGTH * math.log2(len(READABLE_ALPHABET))
+CODE_GROUP = 4
+# Crockford's base32 reads I and L as 1 and O as 0, so a code read aloud still matches.
+_LOOKALIKES = str.maketrans({"I": "1", "L": "1", "O": "0"})
+
+
+class CodeError(ValueError):
+    """What was typed cannot be a verification code; the message says what one looks like."""
+
+
+def new_verification_code() -> str:
+    """A fresh verification code: 16 characters of Crockford's base32, 80 random bits."""
+    return random_code(VERIFICATION_CODE_LENGTH)
+
+
+def group_code(code: str) -> str:
+    """K7Q2ABCD… shown as K7Q2-ABCD-… so a person can read and type it."""
+    return "-".join(code[i : i + CODE_GROUP] for i in range(0, len(code), CODE_GROUP))
+
+
+def normalize_code(text: str | None) -> str:
+    """The stored form of a typed code: no spaces or dashes, upper case, look-alikes mapped.
+
+    Raises CodeError when the result cannot be a code at all.
+    """
+    cleaned = "".join((text or "").split()).replace("-", "").upper().translate(_LOOKALIKES)
+    if not cleaned:
+        raise CodeError("Enter a verification code.")
+    if len(cleaned) != VERIFICATION_CODE_LENGTH or any(
+        char not in READABLE_ALPHABET for char in cleaned
+    ):
+        raise CodeError(
+            "A verification code has 16 letters and digits in groups of four, "
+            "like K7Q2-9XMD-B4TR-0HWE. Check the code and try again."
+        )
+    return cleaned
+
+
+def is_expired(held: CandidateCertification, today: date) -> bool:
+    return held.status == "expired" or (held.expires_on is not None and held.expires_on < today)
+
+
+def is_revoked(held: CandidateCertification) -> bool:
+    return held.status == "revoked" or held.revoked_at is not None
+
+
+def is_current(held: CandidateCertification, today: date) -> bool:
+    """Active today: earned, begun, not expired and not revoked."""
+    return (
+        held.status == "active"
+        and not is_revoked(held)
+        and held.active_on is not None
+        and held.active_on <= today
+        and not is_expired(held, today)
+    )
+
+
+def pdf_certificate_available(held: CandidateCertification, today: date) -> bool:
+    """The guide's NOTE: PDFs only for qualifying certifications, active and not expired."""
+    return is_current(held, today) and bool(held.certification.pdf_certificate)
+
+
+def held_for_pdf(candidate: Candidate, certification_code: str, today: date):
+    """The candidate's certification whose PDF may be downloaded, or None (answer 404)."""
+    held = (
+        CandidateCertification.select(CandidateCertification, Certification)
+        .join(Certification)
+        .where(
+            (CandidateCertification.candidate == candidate)
+            & (Certification.code == certification_code)
+        )
+        .first()
+    )
+    if held is None or not pdf_certificate_available(held, today):
+        return None
+    return held
+
+
+@dataclass(frozen=True)
+class CertificateContent:
+    """Everything printed on one PDF certificate; equal contents give the same PDF."""
+
+    program_name: str
+    holder_name: str
+    localized_name: str
+    certification_name: str
+    abbreviation: str
+    active_on: date
+    expires_on: date
+    verification_code: str
+    verification_url: str
+
+    @property
+    def grouped_code(self) -> str:
+        return group_code(self.verification_code)
+
+    def fingerprint(self) -> str:
+        """A hash of every input, the key of the rendered-PDF cache."""
+        payload = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    @property
+    def file_name(self) -> str:
+        """e.g. CCNA-certificate-John-Doe.pdf: ASCII only, safe in any download dialog."""
+        name = "-".join(
+            "".join(char for char in part if char.isascii() and char.isalnum())
+            for part in self.holder_name.split()
+        ).strip("-")
+        stem = "".join(c if c.isascii() and (c.isalnum() or c == "-") else "-"
+                       for c in self.abbreviation)
+        return f"{stem}-certificate{'-' + name if name else ''}.pdf"
+
+
+def certificate_content(
+    held: CandidateCertification, candidate: Candidate, program_name: str, verification_url: str
+) -> CertificateContent:
+    certification = held.certification
+    return CertificateContent(
+        program_name=program_name,
+        holder_name=candidate.full_name,
+        localized_name=candidate.localized_full_name,
+        certification_name=certification.name,
+        abbreviation=certification.abbreviation,
+        active_on=held.active_on,
+        expires_on=held.expires_on,
+        verification_code=held.verification_code,
+        verification_url=verification_url,
+    )
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What a third party may learn from a verification code, with the holder's consent."""
+
+    code: str
+    holder_name: str
+    localized_name: str
+    certification: str
+    status: str  # active | expired | revoked
+    first_earned_on: date | None
+    active_on: date | None
+    expires_on: date | None
+    revoked_on: date | None
+
+    @property
+    def grouped_code(self) -> str:
+        return group_code(self.code)
+
+    def as_json(self) -> dict:
+        def iso(day):
+            return day.isoformat() if day else None
+
+        return {
+            "verified": True,
+            "code": self.grouped_code,
+            "holder": {"name": self.holder_name, "localized_name": self.localized_name or None},
+            "certification": self.certification,
+            "status": self.status,
+            "first_earned_on": iso(self.first_earned_on),
+            "active_on": iso(self.active_on),
+            "expires_on": iso(self.expires_on),
+            "revoked_on": iso(self.revoked_on),
+        }
+
+
+def verify(code: str, today: date) -> Verification | None:
+    """The certification behind a (normalized) code, or None for the neutral answer.
+
+    None alike for an unknown code, a certification not yet earned, and a holder who has
+    not consented to verification (F6): a third party cannot tell these apart.
+    """
+    held = (
+        CandidateCertification.select(CandidateCertification, Certification, Candidate)
+        .join(Certification)
+        .switch(CandidateCertification)
+        .join(Candidate)
+        .where(CandidateCertification.verification_code == code)
+        .first()
+    )
+    if held is None or held.active_on is None or held.candidate.verification_consent is not True:
+        return None
+    if is_revoked(held):
+        status = "revoked"
+    elif is_expired(held, today):
+        status = "expired"
+    elif held.status == "active":
+        status = "active"
+    else:
+        return None
+    return Verification(
+        code=held.verification_code,
+        holder_name=held.candidate.full_name,
+        localized_name=held.candidate.localized_full_name,
+        certification=held.certification.display_name,
+        status=status,
+        first_earned_on=held.first_earned_on,
+        active_on=held.active_on,
+        expires_on=held.expires_on,
+        revoked_on=held.revoked_at.date() if held.revoked_at else None,
+    )
