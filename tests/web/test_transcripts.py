@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from certportal.domain.certifications import grant
 from certportal.models import (
     Candidate,
     CandidateCertification,
@@ -34,15 +35,6 @@ def held(code, candidate=None):
         )
         .get()
     )
-
-
-def earn_now(code):
-    """John earns a certification today (a row in progress, if any, becomes active)."""
-    row, _ = CandidateCertification.get_or_create(
-        candidate=john(), certification=cert_id(code),
-        defaults={"verification_code": random_code(16), "badge_id": random_code(20)})
-    row.status, row.active_on, row.expires_on = "active", TODAY, TODAY + timedelta(days=1000)
-    row.save()
 
 
 def cert_id(code):
@@ -312,7 +304,7 @@ def test_all_new_certificates_picks_up_a_certification_earned_later(
     create(candidate_client, selection="all_new")
     transcript = newest_transcript()
     assert "CCNP Enterprise (CCNP)" not in public_names(client, transcript)
-    earn_now("CCNP-ENT")
+    grant("CSCO10000000", "CCNP-ENT", TODAY, TODAY, reason="Earned after the transcript")
     assert "CCNP Enterprise (CCNP)" in public_names(client, transcript)
 
 
@@ -323,7 +315,7 @@ def test_a_chosen_list_shows_exactly_those_certifications(candidate_client, clie
     assert public_names(client, transcript) == [
         "CCNA (CCNA)", "Cisco Certified Specialist - Enterprise Core (Specialist)"]
     # A later certification does not join a chosen list.
-    earn_now("CCNP-ENT")
+    grant("CSCO10000000", "CCNP-ENT", TODAY, TODAY, reason="Earned after the transcript")
     assert "CCNP Enterprise (CCNP)" not in public_names(client, transcript)
 
 
