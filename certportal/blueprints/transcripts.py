@@ -416,7 +416,9 @@ def public(public_id: str):
         return _public_headers(make_response(body, 410 if expired else 404))
     certifications = rules.listed_certifications(transcript, today)
     etag = rules.content_tag(transcript, certifications, today)
-    rules.record_view(transcript)
+    # A HEAD (link checkers, previews) reads no transcript: only a GET is a view.
+    if request.method == "GET":
+        rules.record_view(transcript)
     if request.if_none_match.contains(etag):
         response = make_response("", 304)
     else:

@@ -37,6 +37,7 @@ DISPLAY_NAME_MAX = 200
 DESCRIPTION_MAX = 200
 REMARKS_MAX = 1000
 SELECTIONS = ("active", "all_new", "chosen")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 # Certifications a third party may ever see: never one in progress or revoked.
 SHOWABLE_STATUSES = ("active", "expired")
 EMAIL_KIND = "transcript"
@@ -93,8 +94,13 @@ def check_input(candidate, data: TranscriptInput, today: date) -> None:
         errors["display_name"] = "Enter the name the transcript shows."
     elif len(data.display_name) > DISPLAY_NAME_MAX:
         errors["display_name"] = f"Use at most {DISPLAY_NAME_MAX} characters."
+    elif CONTROL_CHARACTERS.search(data.display_name):
+        # The name goes into an email's Subject line: one line, no control characters.
+        errors["display_name"] = "Write the name on one line."
     if len(data.description) > DESCRIPTION_MAX:
         errors["description"] = f"Use at most {DESCRIPTION_MAX} characters."
+    elif CONTROL_CHARACTERS.search(data.description):
+        errors["description"] = "Write the description on one line."
     if len(data.remarks) > REMARKS_MAX:
         errors["remarks"] = f"Use at most {REMARKS_MAX} characters."
     if data.expires_on < today:

@@ -170,6 +170,7 @@ def test_a_chosen_date_sets_the_expiry(candidate_client, db):
         ({"selection": "chosen"}, "Select at least one certification to display."),
         ({"display_name": ""}, "Enter the name the transcript shows."),
         ({"display_name": "J" * 201}, "Use at most 200 characters."),
+        ({"display_name": "John\r\nBcc: spam@example.org"}, "Write the name on one line."),
         ({"description": "D" * 201}, "Use at most 200 characters."),
         ({"remarks": "R" * 1001}, "Use at most 1000 characters."),
     ],
@@ -414,6 +415,13 @@ def test_each_view_and_each_revalidation_is_counted(candidate_client, client, db
     assert re.search(r"view log\">2</a>", page)
     log = candidate_client.get(f"/transcripts/{transcript.public_id}/views").text
     assert log.count("<tr><td>") == 2 and "Time (UTC)" in log
+
+
+def test_a_head_request_is_not_counted_as_a_view(candidate_client, client, db):
+    create(candidate_client)
+    transcript = newest_transcript()
+    assert client.head(f"/t/{transcript.public_id}").status_code == 200
+    assert Transcript.get_by_id(transcript.id).view_count == 0
 
 
 def test_a_changed_transcript_gets_a_new_etag(candidate_client, client, db):
