@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from certportal import certifications_cli
 from certportal.db import MIGRATIONS_DIR, database, upgrade_schema
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "db" / "catalog"
@@ -88,3 +89,4 @@ def init_app(app):
     app.cli.add_command(catalog_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)
+    certifications_cli.init_app(app)  # import exams|ce, certs refresh|grant

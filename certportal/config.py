@@ -52,6 +52,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "PROGRAM_ORGANIZATION": env.get("PROGRAM_ORGANIZATION", "Cisco Systems, Inc."),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "LOAD_DEMO_DATA": development,
+        # Transcript emails a candidate may send in 24 hours, so sharing cannot be used to spam.
+        "TRANSCRIPT_EMAILS_PER_DAY": int(env.get("TRANSCRIPT_EMAILS_PER_DAY", "20")),
         # Sessions: a signed cookie carries only the id of a server-side session record.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -72,6 +74,11 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_FAILURE_WINDOW": timedelta(minutes=15),
         "LOGIN_LOCKOUT": timedelta(minutes=15),
         "LOGIN_RATE_LIMIT": "20 per minute;200 per hour",
+        # Issue 3: First Time Login, Forgot password and support cases, per IP and per address.
+        "MAPPING_RATE_LIMIT": env.get("MAPPING_RATE_LIMIT", "10 per minute;50 per hour"),
+        "MAPPING_ADDRESS_RATE_LIMIT": env.get(
+            "MAPPING_ADDRESS_RATE_LIMIT", "3 per 15 minutes;10 per day"
+        ),
     }
     settings.update({key: value for key, value in overrides.items() if key != "BASE_URL"})
     return settings

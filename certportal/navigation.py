@@ -18,14 +18,14 @@ CANDIDATE_SECTIONS = (
     Section(
         "testing-history",
         "Testing History",
-        "main.upcoming",
+        "history.exams",
         "Your exams (code, exam, registration number, grade, date, expiry), sortable by every "
         "column; your certification agreements; CE activities; and e-commerce transactions.",
     ),
     Section(
         "certifications",
         "Certifications",
-        "main.upcoming",
+        "certifications.index",
         "Your certifications grouped by track and level, with their progress, CE credits and "
         "history; the certification agreement; and logo downloads.",
     ),
@@ -36,13 +36,7 @@ CANDIDATE_SECTIONS = (
         "Claim & Purchase Fulfillment: claim the free initial kit of a new certification, "
         "order more kits, and follow the history and status of every kit.",
     ),
-    Section(
-        "transcripts",
-        "Transcripts",
-        "main.upcoming",
-        "Create transcripts of your certifications and share them with employers by email, "
-        "link or social networks; see how often each was viewed.",
-    ),
+    Section("transcripts", "Transcripts", "transcripts.index"),
     Section(
         "digital-badges",
         "Digital Badges",

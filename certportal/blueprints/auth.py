@@ -2,15 +2,27 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from certportal.auth import login_policy, sign_in, sign_out
-from certportal.domain import accounts
+from certportal.db import database
+from certportal.domain import accounts, mapping
 from certportal.htmx import render_page
+from certportal.mail import queue_email
 from certportal.security import limiter
 
 bp = Blueprint("auth", __name__)
@@ -84,7 +96,255 @@ def logout():
     return redirect(url_for("auth.login"), 303)
 
 
+# --- First Time Login (F2, F3), Forgot password -------------------------------------------
+
+EMAIL_SENT_TEXT = (
+    "An email has been sent to the email address we have on file which contains information "
+    "that will allow you to complete the login process. If the email does not arrive within "
+    "2 hours, please confirm that your email account is currently working and that it has not "
+    "erroneously flagged the email as spam before attempting to contact Customer Support."
+)
+EMAIL_MESSAGE = "Enter an email address, for example name@example.com."
+
+
+def _email_address_problem(value: str) -> str | None:
+    value = (value or "").strip()
+    return None if mapping.is_email_address(value) else EMAIL_MESSAGE
+
+
+class ByEmailForm(FlaskForm):
+    email = EmailField("Email address")
+
+
+class ByScoreReportForm(FlaskForm):
+    last_name = StringField(
+        "Last name", validators=[DataRequired("Enter your last name as on your score report."),
+                                 Length(max=100)]
+    )
+    registration_number = StringField(
+        "Registration number",
+        validators=[DataRequired("Enter the registration number from your score report."),
+                    Length(max=64)],
+    )
+    new_email = EmailField("New email address")
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField("New password")
+    confirm = PasswordField("Confirm new password")
+
+
+def _mapping_rate_limit() -> str:
+    return current_app.config.get("MAPPING_RATE_LIMIT", "10 per minute;50 per hour")
+
+
+def _mapping_address_rate_limit() -> str:
+    return current_app.config.get("MAPPING_ADDRESS_RATE_LIMIT", "3 per 15 minutes;10 per day")
+
+
+def submitted_address() -> str:
+    """The rate-limit key for one email address, whichever form field carries it."""
+    address = request.form.get("new_email") or request.form.get("email") or ""
+    return f"address:{mapping.email_key(address)[:254]}"
+
+
+# Shared scopes: by email, by score report, forgot password and set password draw on one
+# allowance per IP and one per address, so switching forms does not multiply attempts.
+mapping_ip_limit = limiter.shared_limit(_mapping_rate_limit, scope="account-mapping-ip",
+                                        methods=["POST"])
+mapping_address_limit = limiter.shared_limit(
+    _mapping_address_rate_limit, scope="account-mapping-address", key_func=submitted_address,
+    methods=["POST"],
+)
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
+
+
+def send_mapping_notice(notice: mapping.MappingNotice) -> None:
+    """Queue the email that tells the owner of an address what their request found."""
+    program = current_app.config["PROGRAM_NAME"]
+    subjects = {
+        mapping.ONE_UNMAPPED: f"{program} Certification Tracking System: set your password",
+        mapping.ONE_MAPPED: f"{program} Certification Tracking System: reset your password",
+        mapping.NOT_ON_FILE: f"{program} Certification Tracking System: your login request",
+        mapping.SEVERAL: f"{program} Certification Tracking System: your accounts must be merged",
+    }
+    context = {
+        "notice": notice,
+        "program_name": program,
+        "candidate": notice.candidate,
+        "link": absolute_url("auth.set_password", token=notice.token) if notice.token else "",
+        "lifetime_hours": int(mapping.TOKEN_LIFETIME.total_seconds() // 3600),
+        "first_time_login_url": absolute_url("auth.first_time_login"),
+        "support_case_url": absolute_url(
+            "support.new_case", kind="merge", email=notice.to, login_ids=" ".join(notice.login_ids)
+        ),
+        "login_url": absolute_url("auth.login"),
+    }
+    queue_email(
+        kind=f"mapping_{notice.kind}",
+        to=notice.to,
+        subject=subjects[notice.kind],
+        text=render_template(f"email/{notice.kind}.txt", **context),
+        html=render_template(f"email/{notice.kind}.html", **context),
+        candidate=notice.candidate,
+    )
+
+
+def _render_first_time_login(email_form=None, score_form=None, status=200, sent=None):
+    return render_page(
+        "auth/first_time_login.html",
+        "content",
+        status=status,
+        email_form=email_form or ByEmailForm(),
+        score_form=score_form or ByScoreReportForm(),
+        sent=sent,
+        email_sent_text=EMAIL_SENT_TEXT,
+    )
+
+
 @bp.get("/first-time-login")
 def first_time_login():
-    """First Time Login: how to map an account to a candidate record."""
-    return render_page("auth/first_time_login.html", "content")
+    """First Time Login: map an account by email address or by score report."""
+    if current_user.is_authenticated:
+        # The guide: "If you have already mapped this account, you will not see this screen."
+        return redirect(_home_for(current_user.account))
+    return _render_first_time_login()
+
+
+@bp.get("/first-time-login/email-sent")
+def mapping_email_sent():
+    """The guide's confirmation after 'By email address' (the same whoever asked)."""
+    return _render_first_time_login(sent="email")
+
+
+@bp.get("/first-time-login/score-report-sent")
+def mapping_score_report_sent():
+    """Confirmation after a matched score report: the link went to the new address."""
+    return _render_first_time_login(sent="score-report")
+
+
+@bp.post("/first-time-login/by-email")
+@mapping_ip_limit
+@mapping_address_limit
+def map_by_email():
+    """Send the mapping email; the answer never tells whether the address is on file."""
+    form = ByEmailForm()
+    problem = _email_address_problem(form.email.data)
+    if not form.validate() or problem:
+        form.email.errors = [problem] if problem else []
+        return _render_first_time_login(email_form=form, status=422)
+    with database.atomic():
+        send_mapping_notice(mapping.request_by_email(form.email.data))
+    return redirect(url_for("auth.mapping_email_sent"), 303)
+
+
+@bp.post("/first-time-login/by-score-report")
+@mapping_ip_limit
+@mapping_address_limit
+def map_by_score_report():
+    """Match a score report, move the email on file to the new address, send the link."""
+    form = ByScoreReportForm()
+    valid = form.validate()
+    problem = _email_address_problem(form.new_email.data)
+    if problem:
+        form.new_email.errors = [problem]
+    if valid and not problem:
+        try:
+            with database.atomic():
+                notice = mapping.map_by_score_report(
+                    form.last_name.data,
+                    form.registration_number.data,
+                    form.new_email.data,
+                    request.remote_addr or "",
+                )
+                send_mapping_notice(notice)
+        except mapping.MappingError as error:
+            if error.field == "new_email":
+                form.new_email.errors = [str(error)]
+                form.duplicate_email = True
+            else:
+                form.form_errors.append(str(error))
+        else:
+            return redirect(url_for("auth.mapping_score_report_sent"), 303)
+    return _render_first_time_login(score_form=form, status=422)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@mapping_ip_limit
+@mapping_address_limit
+def forgot_password():
+    """Forgot password: the same one-time link, sent to the email address on file."""
+    form = ByEmailForm()
+    status = 200
+    if request.method == "POST":
+        problem = _email_address_problem(form.email.data)
+        if form.validate() and not problem:
+            with database.atomic():
+                send_mapping_notice(mapping.request_by_email(form.email.data))
+            return redirect(url_for("auth.forgot_password", sent=1), 303)
+        form.email.errors = [problem] if problem else []
+        status = 422
+    sent = request.method == "GET" and request.args.get("sent") == "1"
+    return render_page("auth/forgot_password.html", "content", status=status, form=form,
+                       sent=sent, email_sent_text=EMAIL_SENT_TEXT)
+
+
+def _render_set_password(token: str, form=None, status=200):
+    try:
+        stored = mapping.check_token(token)
+    except mapping.TokenInvalid:
+        return render_page("auth/set_password.html", "content", status=404, invalid=True)
+    return render_page(
+        "auth/set_password.html",
+        "content",
+        status=status,
+        invalid=False,
+        form=form or SetPasswordForm(),
+        token=token,
+        login_id=stored.candidate.login_id,
+        is_reset=stored.purpose == mapping.RESET_PASSWORD,
+        min_length=mapping.passwords.MIN_LENGTH,
+    )
+
+
+@bp.get("/set-password/<token>")
+def set_password(token: str):
+    """Set a password through the emailed one-time link; it shows the login ID."""
+    return _render_set_password(token)
+
+
+@bp.post("/set-password/<token>")
+@mapping_ip_limit
+def set_password_submit(token: str):
+    """Use the link once: the password is set and the account mapping is complete."""
+    form = SetPasswordForm()
+    password = form.password.data or ""
+    if not form.validate():
+        return _render_set_password(token, form, status=422)
+    if password != (form.confirm.data or ""):
+        form.confirm.errors = ["The two passwords are not the same."]
+        return _render_set_password(token, form, status=422)
+    try:
+        used = mapping.set_password_with_token(token, password, request.remote_addr or "")
+    except mapping.TokenInvalid:
+        return _render_set_password(token)
+    except ValueError as problem:
+        form.password.errors = [str(problem)]
+        return _render_set_password(token, form, status=422)
+    session["mapping_completed"] = {
+        "login_id": used.candidate.login_id,
+        "reset": used.purpose == mapping.RESET_PASSWORD,
+    }
+    return redirect(url_for("auth.mapping_complete"), 303)
+
+
+@bp.get("/first-time-login/complete")
+def mapping_complete():
+    """After Account Mapping Completion: the login ID and a link to log in."""
+    completed = session.get("mapping_completed")
+    if not completed:
+        abort(404)
+    return render_page("auth/mapping_complete.html", "content", completed=completed)

@@ -3,6 +3,9 @@
 from datetime import date, datetime, timedelta
 
 from certportal.db import database
+from certportal.domain.certifications import recompute
+from certportal.domain.lifecycle import add_months
+from certportal.domain.mapping import fold_name
 from certportal.domain.passwords import hash_password
 from certportal.models import (
     Agreement,
@@ -11,7 +14,6 @@ from certportal.models import (
     CandidateCertification,
     CeCredit,
     Certification,
-    CertificationEvent,
     CertificationGrant,
     EcommerceTransaction,
     Exam,
@@ -41,18 +43,6 @@ GUIDE_EXAM_ROWS = [
 ]
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, clamped to the month's end (Jan 31 + 1 = Feb 28)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate_day in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, candidate_day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
 def load_demo_data(today: date | None = None) -> bool:
     """Load the demo candidates into an empty database; False if candidates exist already."""
     if Candidate.select().exists():
@@ -61,6 +51,7 @@ def load_demo_data(today: date | None = None) -> bool:
     with database.atomic():
         _sample_candidate(today)
         _second_candidate(today)
+        _unmapped_candidate(today)
         StaffUser.create(
             username="staff",
             email="staff@certportal.example",
@@ -73,7 +64,7 @@ def load_demo_data(today: date | None = None) -> bool:
 def _candidate(**fields) -> Candidate:
     fields.setdefault("program_id", fields["login_id"])
     fields["email_key"] = fields["email"].lower()
-    fields["last_name_key"] = fields["last_name"].casefold()
+    fields["last_name_key"] = fold_name(fields["last_name"])
     return Candidate.create(**fields)
 
 
@@ -88,32 +79,22 @@ def _exam_result(candidate, code, registration_number, grade, taken_on, expires_
     )
 
 
-def _certification(candidate, code, *, active_on, expires_on, first_earned_on=None,
-                   events=(), status=None, kit_claimed=False, today):
-    status = status or ("active" if expires_on >= today else "expired")
-    held = CandidateCertification.create(
+def _grant(candidate, code: str, granted_on: date, reason: str) -> None:
+    CertificationGrant.create(
         candidate=candidate,
         certification=Certification.get(Certification.code == code),
-        status=status,
-        first_earned_on=first_earned_on or active_on,
-        active_on=active_on,
-        expires_on=expires_on,
-        cycle_started_on=active_on,
-        verification_code=random_code(16),
-        badge_id=random_code(20),
-        initial_kit_claimed=kit_claimed,
+        granted_on=granted_on,
+        reason=reason,
     )
-    for occurred_on, kind, description in events:
-        CertificationEvent.create(
-            candidate_certification=held, occurred_on=occurred_on, kind=kind,
-            description=description,
+
+
+def _mark_kits_claimed(candidate, *codes: str) -> None:
+    CandidateCertification.update(initial_kit_claimed=True).where(
+        (CandidateCertification.candidate == candidate)
+        & CandidateCertification.certification.in_(
+            Certification.select(Certification.id).where(Certification.code.in_(codes))
         )
-    if status == "expired":
-        CertificationEvent.create(
-            candidate_certification=held, occurred_on=expires_on, kind="expired",
-            description="Expired",
-        )
-    return held
+    ).execute()
 
 
 def _ce_credit(candidate, *, points, active_on, inactive_on, updated_on, provider, import_source,
@@ -180,7 +161,9 @@ def _sample_candidate(today: date) -> Candidate:
         is_netacad_student=True, verification_consent=True,
         settings_confirmed_at=datetime.combine(today - timedelta(days=30), datetime.min.time()),
     )
-    for row in GUIDE_EXAM_ROWS:
+    # Oldest first, as results are imported: newest-first order (date, then latest import)
+    # then shows the two 2002-May-23 results in the guide's order.
+    for row in reversed(GUIDE_EXAM_ROWS):
         _exam_result(john, *row)
     ccna_passed = today - timedelta(days=400)
     encor_passed = today - timedelta(days=250)
@@ -206,29 +189,16 @@ def _sample_candidate(today: date) -> Candidate:
                    updated_on=earned + timedelta(days=3), provider="Cisco Learning Network",
                    import_source=f"creq-{earned:%Y%m%d}-093000.csv", external_id=external_id)
 
-    _certification(
-        john, "CCNA", active_on=ccna_passed, expires_on=add_months(ccna_passed, 36),
-        events=[(ccna_passed, "earned", "Earned by exam 200-301")], kit_claimed=True, today=today,
-    )
-    _certification(
-        john, "CCIE-EI", first_earned_on=date(2002, 5, 23), active_on=encor_passed,
-        expires_on=add_months(encor_passed, 36), kit_claimed=True, today=today,
-        events=[
-            (date(2002, 5, 23), "earned", "Earned by exam 350-001"),
-            (encor_passed, "recertified", "Recertified by exam 350-401"),
-        ],
-    )
-    _certification(
-        john, "SPEC-ENCOR", active_on=encor_passed, expires_on=add_months(encor_passed, 36),
-        events=[(encor_passed, "earned", "Earned by exam 350-401")], today=today,
-    )
-    for code, active_on in (("CCENT", date(2019, 12, 9)), ("CCNA-RS", date(2019, 12, 8))):
-        CertificationGrant.create(candidate=john, certification=Certification.get(
-            Certification.code == code), granted_on=active_on, reason="Migrated record")
-        _certification(
-            john, code, active_on=active_on, expires_on=add_months(active_on, 36), today=today,
-            events=[(active_on, "granted", "Manually granted certification")], kit_claimed=True,
-        )
+    # Certifications are derived from facts: CCNA earned by 200-301 and recertified by
+    # 350-401 (whose cycle now holds 10 of the 30 CE credits, as in the guide); the
+    # Specialist earned by 350-401; CCIE EI granted when migrated from the first-generation
+    # program (first in 2002); CCENT and CCNA R&S granted in 2019 and since expired.
+    _grant(john, "CCIE-EI", date(2002, 5, 23), "Earned as CCIE Routing and Switching")
+    _grant(john, "CCIE-EI", encor_passed, "Migrated record")
+    for code, granted_on in (("CCENT", date(2019, 12, 9)), ("CCNA-RS", date(2019, 12, 8))):
+        _grant(john, code, granted_on, "Migrated record")
+    recompute(john, today)
+    _mark_kits_claimed(john, "CCNA", "CCIE-EI", "CCENT", "CCNA-RS")
 
     _order(john, placed_on=ccna_passed + timedelta(days=14),
            lines=[(_kit("CCNA"), 0, True)], tracking=False, payment_method="none",
@@ -251,8 +221,24 @@ def _second_candidate(today: date) -> Candidate:
     )
     passed = today - timedelta(days=90)
     _exam_result(mei, "200-301", "VUE-81234567", "Pass", passed, add_months(passed, 36))
-    _certification(
-        mei, "CCNA", active_on=passed, expires_on=add_months(passed, 36),
-        events=[(passed, "earned", "Earned by exam 200-301")], today=today,
-    )
+    recompute(mei, today)
     return mei
+
+
+# Issue 3: a candidate known from an exam result who has never logged in (no password), so
+# First Time Login can be tried by email address or by score report.
+UNMAPPED_LOGIN_ID = "CSCO10000002"
+UNMAPPED_EMAIL = "ana.nunez@certportal.example"
+UNMAPPED_REGISTRATION_NUMBER = "VUE-92000002"
+
+
+def _unmapped_candidate(today: date) -> Candidate:
+    ana = _candidate(
+        login_id=UNMAPPED_LOGIN_ID, email=UNMAPPED_EMAIL, first_name="Ana", last_name="Núñez",
+        city="Madrid", country="Spain",
+    )
+    taken = today - timedelta(days=30)
+    _exam_result(ana, "200-301", UNMAPPED_REGISTRATION_NUMBER, "Pass", taken,
+                 add_months(taken, 36))
+    recompute(ana, today)
+    return ana

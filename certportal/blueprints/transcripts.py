@@ -1,0 +1,431 @@
+"""Transcripts (guide section 8): create and edit in place, share, and the public page."""
+
+import re
+from datetime import date, timedelta
+from urllib.parse import quote
+
+from flask import Blueprint, abort, current_app, make_response, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+
+from certportal.auth import candidate_required, current_candidate
+from certportal.domain import transcripts as rules
+from certportal.htmx import redirect_after_post, render_page
+from certportal.mail import queue_email
+
+bp = Blueprint("transcripts", __name__)
+
+TRANSCRIPT_CREATED = "Transcript created"
+TRANSCRIPT_SAVED = "Transcript saved"
+EXPIRY_CHOICES = [
+    SelectChoice(str(days), f"{days} days") for days in rules.EXPIRY_PERIODS_DAYS
+] + [SelectChoice("date", "On this date:")]
+SELECTION_CHOICES = [
+    SelectChoice("active", "Active certifications"),
+    SelectChoice("all_new", "All New Certificates"),
+    SelectChoice("chosen", "Only the certifications selected below"),
+]
+# One address, the shape mail servers accept; the message goes to nobody else.
+EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+EMAIL_MAX = 254
+
+
+class TranscriptForm(FlaskForm):
+    public_id = HiddenField()
+    display_name = StringField("Display name")
+    show_dates = BooleanField("Show certification dates")
+    show_address = BooleanField("Show address")
+    only_active = BooleanField("Show only active certifications")
+    expires_after = RadioField("Expires after", choices=EXPIRY_CHOICES)
+    expires_on = DateField("Expiry date", validators=[Optional()])
+    description = StringField("Description")
+    remarks = TextAreaField("Remarks")
+    selection = RadioField("Certifications to include", choices=SELECTION_CHOICES)
+    certifications = SelectMultipleField("Certification to display in transcript", coerce=int)
+
+
+class EmailForm(FlaskForm):
+    to = StringField("To:")
+
+
+def _today() -> date:
+    return date.today()
+
+
+def public_link(transcript) -> str:
+    """The address a third party opens, on the portal's public BASE_URL."""
+    path = url_for("transcripts.public", public_id=transcript.public_id)
+    return f"{current_app.config['BASE_URL']}{path}"
+
+
+def share_links(link: str, name: str) -> list[tuple[str, str]]:
+    """Plain links to the networks' own share pages: no third-party script on our pages."""
+    url = quote(link, safe="")
+    text = quote(f"Transcript of {name}'s certifications", safe="")
+    return [
+        ("LinkedIn", f"https://www.linkedin.com/sharing/share-offsite/?url={url}"),
+        ("Facebook", f"https://www.facebook.com/sharer/sharer.php?u={url}"),
+        ("X", f"https://x.com/intent/post?url={url}&text={text}"),
+    ]
+
+
+def _own_transcript_or_404(public_id: str):
+    transcript = rules.transcript_of(current_candidate(), public_id)
+    if transcript is None:
+        abort(404)
+    return transcript
+
+
+# --- The list ----------------------------------------------------------------------------
+
+
+def _render_index(saved=None, status=200):
+    candidate = current_candidate()
+    rows = [
+        (transcript, public_link(transcript)) for transcript in rules.transcripts_of(candidate)
+    ]
+    return render_page(
+        "transcripts/index.html",
+        "transcripts_panel",
+        status=status,
+        section="transcripts",
+        rows=rows,
+        saved=saved,
+        today=_today(),
+        share_links=share_links,
+    )
+
+
+@bp.get("/transcripts")
+@candidate_required
+def index():
+    """Transcripts: the candidate's transcripts, their views and ways to share them."""
+    return _render_index()
+
+
+# --- Create and edit ---------------------------------------------------------------------
+
+
+def _form_for(transcript=None) -> TranscriptForm:
+    candidate = current_candidate()
+    if transcript is None:
+        data = {
+            "public_id": rules.new_public_id(),
+            "display_name": candidate.full_name,
+            "show_dates": True,
+            "only_active": True,
+            "expires_after": str(rules.DEFAULT_EXPIRY_DAYS),
+            "selection": "active",
+            "certifications": [],
+        }
+    else:
+        data = {
+            "public_id": transcript.public_id,
+            "display_name": transcript.display_name,
+            "show_dates": transcript.show_dates,
+            "show_address": transcript.show_address,
+            "only_active": transcript.only_active,
+            "expires_after": "date",
+            "expires_on": transcript.expires_on,
+            "description": transcript.description,
+            "remarks": transcript.remarks,
+            "selection": transcript.selection,
+            "certifications": rules.chosen_certification_ids(transcript)
+            if transcript.selection == "chosen"
+            else [],
+        }
+    form = TranscriptForm(data=data)
+    return _with_choices(form)
+
+
+def _with_choices(form: TranscriptForm) -> TranscriptForm:
+    held = list(rules.showable_certifications(current_candidate()))
+    form.certifications.choices = [
+        SelectChoice(row.certification_id, row.certification.name) for row in held
+    ]
+    form.held_certifications = held
+    return form
+
+
+def _input_from(form: TranscriptForm) -> tuple[rules.TranscriptInput, dict[str, str]]:
+    """The form's values as the rules take them, and the fields that could not be read."""
+    errors = {}
+    today = _today()
+    if form.expires_after.data == "date":
+        if form.expires_on.data is None:
+            errors["expires_on"] = "Enter the expiry date as YYYY-MM-DD."
+        expires_on = form.expires_on.data or today
+    elif form.expires_after.data in {str(days) for days in rules.EXPIRY_PERIODS_DAYS}:
+        expires_on = today + timedelta(days=int(form.expires_after.data))
+    else:
+        errors["expires_on"] = "Choose when the transcript expires."
+        expires_on = today
+    data = rules.TranscriptInput(
+        display_name=form.display_name.data or "",
+        expires_on=expires_on,
+        description=form.description.data or "",
+        remarks=form.remarks.data or "",
+        show_dates=bool(form.show_dates.data),
+        show_address=bool(form.show_address.data),
+        only_active=bool(form.only_active.data),
+        selection=form.selection.data or "",
+        certification_ids=[value for value in (form.certifications.data or []) if value],
+    )
+    return data, errors
+
+
+def _mark_errors(form: TranscriptForm, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        form[name].errors = [message]
+
+
+def _render_form(form, transcript=None, status=200):
+    return render_page(
+        "transcripts/form.html",
+        "transcript_form",
+        status=status,
+        section="transcripts",
+        form=form,
+        transcript=transcript,
+        today=_today(),
+    )
+
+
+def _save(form: TranscriptForm, transcript=None):
+    """Validate and save; returns the saved transcript, or None with errors on the form."""
+    # Only the CSRF check is WTForms' job here; every field rule is the domain's.
+    form.validate()
+    if form.csrf_token.errors:
+        abort(400)
+    data, errors = _input_from(form)
+    candidate = current_candidate()
+    try:
+        if not errors:
+            if transcript is None:
+                return rules.create_transcript(
+                    candidate, data, _today(), public_id=form.public_id.data
+                )
+            return rules.update_transcript(transcript, data, _today())
+        rules.check_input(candidate, data, _today())
+    except rules.TranscriptError as error:
+        errors = {**error.errors, **errors}
+    for field in form:
+        field.errors = []
+    _mark_errors(form, errors)
+    return None
+
+
+@bp.route("/transcripts/new", methods=["GET", "POST"])
+@candidate_required
+def create():
+    """Create new transcript: in place on the Transcripts page, or as its own page."""
+    if request.method == "GET":
+        return _render_form(_form_for())
+    form = _with_choices(TranscriptForm())
+    if _save(form) is None:
+        return _render_form(form, status=422)
+    return redirect_after_post(
+        url_for("transcripts.index"),
+        lambda: _render_index(saved=TRANSCRIPT_CREATED),
+        message=TRANSCRIPT_CREATED,
+    )
+
+
+@bp.route("/transcripts/<public_id>/edit", methods=["GET", "POST"])
+@candidate_required
+def edit(public_id: str):
+    """Edit a transcript: its options, expiry and certifications."""
+    transcript = _own_transcript_or_404(public_id)
+    if request.method == "GET":
+        return _render_form(_form_for(transcript), transcript)
+    form = _with_choices(TranscriptForm())
+    form.public_id.data = transcript.public_id
+    if _save(form, transcript) is None:
+        return _render_form(form, transcript, status=422)
+    return redirect_after_post(
+        url_for("transcripts.index"),
+        lambda: _render_index(saved=TRANSCRIPT_SAVED),
+        message=TRANSCRIPT_SAVED,
+    )
+
+
+def _toggle(public_id: str, disabled: bool, message: str):
+    transcript = _own_transcript_or_404(public_id)
+    rules.set_disabled(transcript, disabled)
+    return redirect_after_post(
+        url_for("transcripts.index"), lambda: _render_index(saved=message), message=message
+    )
+
+
+@bp.post("/transcripts/<public_id>/disable")
+@candidate_required
+def disable(public_id: str):
+    """Disable a transcript: its link answers "not available" at once."""
+    return _toggle(public_id, True, "Transcript disabled: its link no longer shows it.")
+
+
+@bp.post("/transcripts/<public_id>/enable")
+@candidate_required
+def enable(public_id: str):
+    """Enable a disabled transcript again."""
+    return _toggle(public_id, False, "Transcript enabled: its link shows it again.")
+
+
+# --- Views -------------------------------------------------------------------------------
+
+
+@bp.get("/transcripts/<public_id>/views")
+@candidate_required
+def views(public_id: str):
+    """When each view of a transcript happened."""
+    transcript = _own_transcript_or_404(public_id)
+    return render_page(
+        "transcripts/views.html",
+        "content",
+        section="transcripts",
+        transcript=transcript,
+        views=list(rules.views_of(transcript)),
+    )
+
+
+# --- Email and share ---------------------------------------------------------------------
+
+
+def _email_limit() -> int:
+    return int(current_app.config.get("TRANSCRIPT_EMAILS_PER_DAY", 20))
+
+
+def _render_email(transcript, form, status=200, preview=None, sent_to=None):
+    link = public_link(transcript)
+    return render_page(
+        "transcripts/email.html",
+        "content",
+        status=status,
+        section="transcripts",
+        transcript=transcript,
+        form=form,
+        link=link,
+        preview=preview,
+        sent_to=sent_to,
+        share=share_links(link, transcript.display_name),
+        today=_today(),
+    )
+
+
+def _checked_address(form: EmailForm) -> str | None:
+    address = (form.to.data or "").strip()
+    if not address:
+        form.to.errors = ["Enter the email address to send the transcript to."]
+    elif len(address) > EMAIL_MAX or not EMAIL_PATTERN.match(address):
+        form.to.errors = ["Enter one email address, like name@example.com."]
+    else:
+        return address
+    return None
+
+
+@bp.get("/transcripts/<public_id>/email")
+@candidate_required
+def email(public_id: str):
+    """Email this Transcript: To, Send and Preview Email; the link to copy and share."""
+    transcript = _own_transcript_or_404(public_id)
+    return _render_email(transcript, EmailForm(data={"to": request.args.get("to", "")}))
+
+
+@bp.get("/transcripts/<public_id>/email/preview")
+@candidate_required
+def email_preview(public_id: str):
+    """Preview Email: exactly the message Send would deliver."""
+    transcript = _own_transcript_or_404(public_id)
+    form = EmailForm(request.args, meta={"csrf": False})
+    if _checked_address(form) is None:
+        return _render_email(transcript, form, status=422)
+    message = rules.transcript_email(
+        current_app.config["PROGRAM_NAME"], transcript, public_link(transcript)
+    )
+    return _render_email(transcript, form, preview=message)
+
+
+@bp.post("/transcripts/<public_id>/email")
+@candidate_required
+def send_email(public_id: str):
+    """Send the transcript's link to one address, within the daily limit."""
+    transcript = _own_transcript_or_404(public_id)
+    candidate = current_candidate()
+    form = EmailForm()
+    form.validate()
+    if form.csrf_token.errors:
+        abort(400)
+    address = _checked_address(form)
+    if address is None:
+        return _render_email(transcript, form, status=422)
+    if rules.public_state(transcript, _today()) != rules.AVAILABLE:
+        form.to.errors = [
+            "This transcript cannot be viewed now (disabled, expired, or verification "
+            "consent withdrawn in Settings): enable or edit it before sending it."
+        ]
+        return _render_email(transcript, form, status=422)
+    limit = _email_limit()
+    if rules.emails_sent_today(candidate) >= limit:
+        form.to.errors = [
+            f"You have sent {limit} transcript emails in the last 24 hours, the most allowed. "
+            "Please try again tomorrow, or copy the link below into your own email."
+        ]
+        return _render_email(transcript, form, status=429)
+    message = rules.transcript_email(
+        current_app.config["PROGRAM_NAME"], transcript, public_link(transcript)
+    )
+    queue_email(kind=rules.EMAIL_KIND, to=address, subject=message.subject, text=message.text,
+                candidate=candidate)
+    return redirect_after_post(
+        url_for("transcripts.email", public_id=public_id),
+        lambda: _render_email(transcript, EmailForm(formdata=None), sent_to=address),
+        message=f"Transcript sent to {address}.",
+    )
+
+
+# --- The public page ---------------------------------------------------------------------
+
+
+def _public_headers(response):
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    # Revalidate every time: each view, a 304 included, is counted.
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/t/<public_id>")
+def public(public_id: str):
+    """A transcript as a third party sees it, without logging in."""
+    today = _today()
+    transcript = rules.find_public(public_id)
+    state = rules.public_state(transcript, today)
+    if state != rules.AVAILABLE:
+        expired = state == rules.EXPIRED
+        body = render_template("transcripts/unavailable.html", expired=expired)
+        return _public_headers(make_response(body, 410 if expired else 404))
+    certifications = rules.listed_certifications(transcript, today)
+    etag = rules.content_tag(transcript, certifications, today)
+    rules.record_view(transcript)
+    if request.if_none_match.contains(etag):
+        response = make_response("", 304)
+    else:
+        body = render_template(
+            "transcripts/public.html",
+            transcript=transcript,
+            candidate=transcript.candidate,
+            groups=rules.grouped(certifications),
+        )
+        response = make_response(body)
+    response.set_etag(etag)
+    return _public_headers(response)

@@ -1,0 +1,179 @@
+"""Testing History: a candidate's exams, agreements, CE activities and e-commerce transactions.
+
+Every list is one query over the candidate's own rows, read through an index that starts with
+the candidate: nothing here runs a query per row.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from peewee import fn
+
+from certportal.models import (
+    Agreement,
+    AgreementAcceptance,
+    CeCredit,
+    EcommerceTransaction,
+    Exam,
+    ExamResult,
+)
+
+PAGE_SIZE = 50
+MAX_SEARCH_LENGTH = 100
+
+# The sortable exam columns: sort key -> (what it orders by, whether it may be missing). Text
+# sorts ignore case, so "n7dnt508" sits among the N's. Every order ends with the row id in the
+# same direction, so rows with equal values always keep one order. Only the date orders are read
+# straight from the (candidate, taken_on) index; the others sort the candidate's own rows (a
+# handful, never the table).
+EXAM_SORT_COLUMNS = {
+    "code": (Exam.code, False),
+    "exam": (fn.LOWER(Exam.name), False),
+    "registration": (fn.LOWER(ExamResult.registration_number), False),
+    "grade": (ExamResult.grade, False),
+    "date": (ExamResult.taken_on, False),
+    "expires": (ExamResult.expires_on, True),
+}
+DEFAULT_EXAM_SORT = ("date", "desc")
+SORT_DIRECTIONS = ("asc", "desc")
+
+
+@dataclass(frozen=True)
+class ExamOrder:
+    key: str
+    direction: str
+
+    @classmethod
+    def parse(cls, key: str | None, direction: str | None) -> "ExamOrder":
+        """The order asked for; an unknown key or direction falls back to the default."""
+        if key not in EXAM_SORT_COLUMNS:
+            return cls(*DEFAULT_EXAM_SORT)
+        if direction not in SORT_DIRECTIONS:
+            direction = "asc"
+        return cls(key, direction)
+
+    @property
+    def is_default(self) -> bool:
+        return (self.key, self.direction) == DEFAULT_EXAM_SORT
+
+    def order_by(self):
+        column, nullable = EXAM_SORT_COLUMNS[self.key]
+        # A missing expiry means "Never": later than any date, on both engines. Only nullable
+        # columns say so, since NULLS FIRST/LAST would keep SQLite from reading the index.
+        nulls = {"nulls": "LAST" if self.direction == "asc" else "FIRST"} if nullable else {}
+        if self.direction == "asc":
+            return [column.asc(**nulls), ExamResult.id.asc()]
+        return [column.desc(**nulls), ExamResult.id.desc()]
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list
+    number: int
+    has_previous: bool
+    has_next: bool
+
+
+def parse_page_number(value: str | None) -> int:
+    """A 1-based page number; anything else is page 1."""
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return number if 1 <= number <= 100_000 else 1
+
+
+def _page_of(query, number: int) -> Page:
+    # One extra row says whether a next page exists, without a COUNT over the history.
+    rows = list(query.limit(PAGE_SIZE + 1).offset((number - 1) * PAGE_SIZE))
+    return Page(rows[:PAGE_SIZE], number, number > 1, len(rows) > PAGE_SIZE)
+
+
+def exams_query(candidate_id: int, order: ExamOrder):
+    """The candidate's exam results with their exams, in the order asked."""
+    return (
+        ExamResult.select(
+            ExamResult.id,
+            ExamResult.registration_number,
+            ExamResult.grade,
+            ExamResult.taken_on,
+            ExamResult.expires_on,
+            Exam.code,
+            Exam.name,
+        )
+        .join(Exam)
+        .where(ExamResult.candidate == candidate_id)
+        .order_by(*order.order_by())
+    )
+
+
+def exam_page(candidate_id: int, order: ExamOrder, number: int = 1) -> Page:
+    return _page_of(exams_query(candidate_id, order), number)
+
+
+def agreements_of(candidate_id: int) -> list:
+    """The certification agreements the candidate accepted, newest first."""
+    return list(
+        AgreementAcceptance.select(
+            AgreementAcceptance.id,
+            AgreementAcceptance.accepted_on,
+            AgreementAcceptance.expires_on,
+            Agreement.name,
+            Agreement.version,
+        )
+        .join(Agreement)
+        .where(
+            (AgreementAcceptance.candidate == candidate_id)
+            & (Agreement.kind == "certification")
+        )
+        .order_by(AgreementAcceptance.accepted_on.desc(), AgreementAcceptance.id.desc())
+    )
+
+
+def normalize_search(text: str | None) -> str:
+    return " ".join((text or "").split())[:MAX_SEARCH_LENGTH]
+
+
+def ce_activities_query(candidate_id: int, search: str = ""):
+    """CE credits, newest first; `search` matches name, provider, source, import source or
+    external id anywhere, ignoring case."""
+    query = CeCredit.select().where(CeCredit.candidate == candidate_id)
+    if search:
+        query = query.where(
+            CeCredit.name.contains(search)
+            | CeCredit.provider_name.contains(search)
+            | CeCredit.source.contains(search)
+            | CeCredit.import_source.contains(search)
+            | CeCredit.external_id.contains(search)
+        )
+    return query.order_by(CeCredit.active_on.desc(), CeCredit.id.desc())
+
+
+def ce_activity_page(candidate_id: int, search: str = "", number: int = 1) -> Page:
+    return _page_of(ce_activities_query(candidate_id, search), number)
+
+
+def active_ce_points(candidate_id: int, today: date) -> int:
+    """Points of the credits that count today: active status, in their dates, not yet used."""
+    total = (
+        CeCredit.select(fn.COALESCE(fn.SUM(CeCredit.points), 0))
+        .where(
+            (CeCredit.candidate == candidate_id)
+            & (CeCredit.status == "Active")
+            & CeCredit.used_for.is_null()
+            & (CeCredit.active_on <= today)
+            & (CeCredit.inactive_on > today)
+        )
+        .scalar()
+    )
+    return int(total or 0)
+
+
+def transactions_page(candidate_id: int, number: int = 1) -> Page:
+    """E-commerce transactions, newest first."""
+    query = (
+        EcommerceTransaction.select()
+        .where(EcommerceTransaction.candidate == candidate_id)
+        .order_by(EcommerceTransaction.occurred_at.desc(), EcommerceTransaction.id.desc())
+    )
+    return _page_of(query, number)

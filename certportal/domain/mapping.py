@@ -1,0 +1,219 @@
+"""First-time login: mapping a person to their candidate record, and one-time password links.
+
+A candidate record (login ID, name, email on file) comes from exam results before its owner
+has a login. The owner proves who they are by the email on file (F2) or by their score
+report (F3), then sets a password through a one-time link sent by email. The same link
+resets a forgotten password once the account is mapped.
+"""
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from certportal.db import database
+from certportal.domain import passwords
+from certportal.domain.accounts import hash_token
+from certportal.models import (
+    AuditEvent,
+    Candidate,
+    EmailToken,
+    ExamResult,
+    LoginSession,
+    utcnow,
+)
+
+TOKEN_LIFETIME = timedelta(hours=24)
+SET_PASSWORD = "set_password"  # noqa: S105 (a token purpose, not a secret)
+RESET_PASSWORD = "reset_password"  # noqa: S105
+
+# What the email to an address says; the web answer is the same for every one of these.
+ONE_UNMAPPED = "set_password"
+ONE_MAPPED = "reset_password"
+NOT_ON_FILE = "not_on_file"
+SEVERAL = "several_records"
+
+# Deliberately loose: the address only has to be deliverable-looking, the email proves it.
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class MappingError(ValueError):
+    """A score-report mapping that cannot go ahead; `field` names the input to blame."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class TokenInvalid(ValueError):
+    """The link is unknown, already used or expired."""
+
+
+@dataclass(frozen=True)
+class MappingNotice:
+    """Which email to send, to whom, and the one-time link token when there is one."""
+
+    kind: str
+    to: str
+    candidate: Candidate | None = None
+    token: str | None = None
+    login_ids: tuple[str, ...] = ()
+
+
+def fold_name(name: str) -> str:
+    """A name without case, accents or repeated spaces: 'NÚÑEZ ' matches 'Nunez'."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(bare.casefold().split())
+
+
+def email_key(address: str) -> str:
+    return address.strip().lower()
+
+
+def is_email_address(address: str) -> bool:
+    return len(address) <= 254 and EMAIL_PATTERN.match(address) is not None
+
+
+def issue_token(candidate: Candidate, now: datetime | None = None) -> str:
+    """A new one-time link token (256 random bits); only its SHA-256 is stored."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    EmailToken.create(
+        token_hash=hash_token(token),
+        candidate=candidate,
+        purpose=RESET_PASSWORD if candidate.password_hash else SET_PASSWORD,
+        expires_at=now + TOKEN_LIFETIME,
+        created_at=now,
+    )
+    return token
+
+
+def notice_for(candidate: Candidate, to: str) -> MappingNotice:
+    kind = ONE_MAPPED if candidate.password_hash else ONE_UNMAPPED
+    return MappingNotice(kind=kind, to=to, candidate=candidate, token=issue_token(candidate),
+                         login_ids=(candidate.login_id,))
+
+
+def request_by_email(address: str) -> MappingNotice:
+    """What to email an address someone typed into 'By email address' or 'Forgot password'."""
+    address = address.strip()
+    records = list(
+        Candidate.select().where(Candidate.email_key == email_key(address)).order_by(
+            Candidate.login_id
+        ).limit(10)
+    )
+    if not records:
+        return MappingNotice(kind=NOT_ON_FILE, to=address)
+    if len(records) > 1:
+        return MappingNotice(kind=SEVERAL, to=address,
+                             login_ids=tuple(record.login_id for record in records))
+    return notice_for(records[0], address)
+
+
+def map_by_score_report(last_name: str, registration_number: str, new_email: str,
+                        ip_address: str = "") -> MappingNotice:
+    """Match a score report to its candidate, move the email on file to `new_email`.
+
+    Raises MappingError when nothing matches (one neutral message, whatever was wrong) or
+    when the new address already belongs to another candidate.
+    """
+    result = ExamResult.get_or_none(
+        ExamResult.registration_number == registration_number.strip()
+    )
+    candidate = result.candidate if result is not None else None
+    if candidate is None or not fold_name(last_name) or (
+        fold_name(candidate.last_name) != fold_name(last_name)
+    ):
+        raise MappingError(
+            "No score report matches this last name and registration number. Check both "
+            "against your score report and try again."
+        )
+    new_email = new_email.strip()
+    taken = (
+        Candidate.select()
+        .where((Candidate.email_key == email_key(new_email)) & (Candidate.id != candidate.id))
+        .exists()
+    )
+    if taken:
+        raise MappingError(
+            "This email address is already used by another candidate account. To merge the "
+            "accounts, open a support case.",
+            field="new_email",
+        )
+    with database.atomic():
+        old_email = candidate.email
+        if old_email != new_email:
+            candidate.email = new_email
+            candidate.email_key = email_key(new_email)
+            candidate.save()
+            AuditEvent.create(
+                candidate=candidate,
+                action="email_changed_by_score_report",
+                old_value=old_email,
+                new_value=new_email,
+                ip_address=ip_address[:45],
+            )
+        return notice_for(candidate, new_email)
+
+
+def _live_token(token: str, now: datetime) -> EmailToken | None:
+    if not token or len(token) > 100:
+        return None
+    stored = EmailToken.get_or_none(EmailToken.token_hash == hash_token(token))
+    if stored is None or stored.used_at is not None or stored.expires_at <= now:
+        return None
+    return stored
+
+
+def check_token(token: str, now: datetime | None = None) -> EmailToken:
+    """The unused, unexpired token a link carries; TokenInvalid otherwise."""
+    stored = _live_token(token, now or utcnow())
+    if stored is None:
+        raise TokenInvalid("This link is not valid")
+    return stored
+
+
+def set_password_with_token(token: str, new_password: str, ip_address: str = "",
+                            now: datetime | None = None) -> EmailToken:
+    """Use a link once: set the password, complete the mapping, end other sessions.
+
+    Raises TokenInvalid for a bad link and ValueError (the reason) for a refused password;
+    either way nothing changes.
+    """
+    now = now or utcnow()
+    stored = check_token(token, now)
+    problem = passwords.password_problem(new_password)
+    if problem:
+        raise ValueError(problem)
+    password_hash = passwords.hash_password(new_password)
+    with database.atomic():
+        # Claim the token in one statement so two tabs cannot both use it.
+        claimed = (
+            EmailToken.update(used_at=now)
+            .where((EmailToken.id == stored.id) & EmailToken.used_at.is_null())
+            .execute()
+        )
+        if claimed != 1:
+            raise TokenInvalid("This link is not valid")
+        candidate = Candidate.get_by_id(stored.candidate_id)
+        candidate.password_hash = password_hash
+        candidate.mapped_at = candidate.mapped_at or now
+        candidate.failed_login_count = 0
+        candidate.first_failed_login_at = None
+        candidate.locked_until = None
+        candidate.save()
+        # Every other link sent earlier is spent too: the newest password wins.
+        EmailToken.update(used_at=now).where(
+            (EmailToken.candidate == candidate) & EmailToken.used_at.is_null()
+        ).execute()
+        LoginSession.update(revoked_at=now).where(
+            (LoginSession.candidate == candidate) & LoginSession.revoked_at.is_null()
+        ).execute()
+        AuditEvent.create(
+            candidate=candidate,
+            action="password_set" if stored.purpose == SET_PASSWORD else "password_reset",
+            ip_address=ip_address[:45],
+        )
+    return stored

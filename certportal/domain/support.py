@@ -1,0 +1,41 @@
+"""Support cases (F4): a request for an account merge or other help, handled by staff later."""
+
+import re
+
+from certportal.models import SupportCase, random_code
+
+KINDS = {"merge": "Merge my accounts", "other": "Other help"}
+LOGIN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+MAX_DESCRIPTION = 5000
+
+
+def normalize_login_ids(text: str) -> str:
+    """'csco1, CSCO2 csco1' → 'CSCO1, CSCO2': separated by anything, upper-cased, unique."""
+    seen = []
+    for login_id in LOGIN_ID_PATTERN.findall(text or ""):
+        login_id = login_id.upper()
+        if login_id not in seen:
+            seen.append(login_id)
+    return ", ".join(seen)
+
+
+def new_case_number() -> str:
+    """A case number to quote to staff: SC- and 10 readable characters (50 bits)."""
+    while True:
+        number = f"SC-{random_code(10)}"
+        if not SupportCase.select().where(SupportCase.case_number == number).exists():
+            return number
+
+
+def open_case(*, kind: str, contact_email: str, login_ids: str, description: str,
+              candidate=None) -> SupportCase:
+    if kind not in KINDS:
+        raise ValueError(f"unknown support case kind {kind!r}")
+    return SupportCase.create(
+        case_number=new_case_number(),
+        candidate=candidate,
+        kind=kind,
+        contact_email=contact_email.strip(),
+        login_ids=normalize_login_ids(login_ids)[:255],
+        description=description.strip()[:MAX_DESCRIPTION],
+    )

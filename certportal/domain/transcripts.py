@@ -1,0 +1,391 @@
+"""Transcripts (F23–F26, B4): what a transcript shows, to whom, until when, and who looked.
+
+No Flask here: the blueprint validates input into a `TranscriptInput`, these functions apply
+the rules and write the rows.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import groupby
+
+from peewee import fn
+
+from certportal.db import database
+from certportal.models import (
+    Candidate,
+    CandidateCertification,
+    Certification,
+    OutgoingEmail,
+    Transcript,
+    TranscriptCertification,
+    TranscriptView,
+    certifications_of,
+    random_code,
+    utcnow,
+)
+from certportal.models.base import READABLE_ALPHABET
+
+PUBLIC_ID_LENGTH = 16
+PUBLIC_ID_PATTERN = re.compile(f"^[{READABLE_ALPHABET}]{{{PUBLIC_ID_LENGTH}}}$")
+EXPIRY_PERIODS_DAYS = (30, 90, 365)
+DEFAULT_EXPIRY_DAYS = 30
+# A transcript always ends: the furthest expiry a candidate may choose.
+LONGEST_EXPIRY = timedelta(days=3 * 365)
+DISPLAY_NAME_MAX = 200
+DESCRIPTION_MAX = 200
+REMARKS_MAX = 1000
+SELECTIONS = ("active", "all_new", "chosen")
+# Certifications a third party may ever see: never one in progress or revoked.
+SHOWABLE_STATUSES = ("active", "expired")
+EMAIL_KIND = "transcript"
+EMAIL_LIMIT_WINDOW = timedelta(days=1)
+
+
+class TranscriptError(ValueError):
+    """Input the rules refuse; `errors` maps each field to the message shown beside it."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass
+class TranscriptInput:
+    display_name: str
+    expires_on: date
+    description: str = ""
+    remarks: str = ""
+    show_dates: bool = True
+    show_address: bool = False
+    only_active: bool = True
+    selection: str = "active"
+    certification_ids: list[int] = field(default_factory=list)
+
+
+def new_public_id() -> str:
+    """16 random characters (80 bits), like 15KDEQ4K1BV1133H; never a database id."""
+    while True:
+        public_id = random_code(PUBLIC_ID_LENGTH)
+        if not Transcript.select().where(Transcript.public_id == public_id).exists():
+            return public_id
+
+
+def showable_certifications(candidate):
+    """The candidate's certifications a transcript may list, in the program's order."""
+    return certifications_of(candidate).where(
+        CandidateCertification.status.in_(SHOWABLE_STATUSES)
+    )
+
+
+def _held_certification_ids(candidate, status: str | None = None) -> set[int]:
+    query = showable_certifications(candidate)
+    if status:
+        query = query.where(CandidateCertification.status == status)
+    return {held.certification_id for held in query}
+
+
+def check_input(candidate, data: TranscriptInput, today: date) -> None:
+    """Raise TranscriptError naming every field the rules refuse."""
+    errors = {}
+    if not data.display_name.strip():
+        errors["display_name"] = "Enter the name the transcript shows."
+    elif len(data.display_name) > DISPLAY_NAME_MAX:
+        errors["display_name"] = f"Use at most {DISPLAY_NAME_MAX} characters."
+    if len(data.description) > DESCRIPTION_MAX:
+        errors["description"] = f"Use at most {DESCRIPTION_MAX} characters."
+    if len(data.remarks) > REMARKS_MAX:
+        errors["remarks"] = f"Use at most {REMARKS_MAX} characters."
+    if data.expires_on < today:
+        errors["expires_on"] = "The expiry date is in the past: choose today or a later date."
+    elif data.expires_on > today + LONGEST_EXPIRY:
+        errors["expires_on"] = (
+            f"A transcript can last at most three years: choose a date no later than "
+            f"{today + LONGEST_EXPIRY:%Y-%m-%d}."
+        )
+    if data.selection not in SELECTIONS:
+        errors["selection"] = "Choose which certifications the transcript shows."
+    elif data.selection == "chosen":
+        held = _held_certification_ids(candidate)
+        if not data.certification_ids:
+            errors["certifications"] = "Select at least one certification to display."
+        elif not set(data.certification_ids) <= held:
+            errors["certifications"] = "Select only certifications listed below."
+    elif data.selection == "active" and not _held_certification_ids(candidate, "active"):
+        errors["certifications"] = (
+            "You have no active certification: select certifications from the list below."
+        )
+    if errors:
+        raise TranscriptError(errors)
+
+
+def _store_selection(transcript: Transcript, data: TranscriptInput) -> None:
+    """Keep the chosen certifications; "active" keeps those active now, "all_new" none."""
+    TranscriptCertification.delete().where(
+        TranscriptCertification.transcript == transcript
+    ).execute()
+    if data.selection == "chosen":
+        ids = sorted(set(data.certification_ids))
+    elif data.selection == "active":
+        ids = sorted(_held_certification_ids(transcript.candidate, "active"))
+    else:
+        ids = []
+    if ids:
+        TranscriptCertification.insert_many(
+            [{"transcript": transcript.id, "certification": cert_id} for cert_id in ids]
+        ).execute()
+
+
+def create_transcript(candidate, data: TranscriptInput, today: date,
+                      public_id: str | None = None) -> Transcript:
+    """Check and save a new transcript; the id shown in the form is kept when still free."""
+    check_input(candidate, data, today)
+    if (
+        public_id is None
+        or not PUBLIC_ID_PATTERN.match(public_id)
+        or Transcript.select().where(Transcript.public_id == public_id).exists()
+    ):
+        public_id = new_public_id()
+    with database.atomic():
+        transcript = Transcript.create(public_id=public_id, candidate=candidate,
+                                       **_columns(data))
+        _store_selection(transcript, data)
+    return transcript
+
+
+def update_transcript(transcript: Transcript, data: TranscriptInput, today: date) -> Transcript:
+    """Check and save new settings for an existing transcript."""
+    check_input(transcript.candidate, data, today)
+    with database.atomic():
+        for name, value in _columns(data).items():
+            setattr(transcript, name, value)
+        transcript.updated_at = utcnow()
+        transcript.save()
+        _store_selection(transcript, data)
+    return transcript
+
+
+def _columns(data: TranscriptInput) -> dict:
+    return {
+        "display_name": data.display_name.strip(),
+        "description": data.description.strip(),
+        "remarks": data.remarks.strip(),
+        "show_dates": data.show_dates,
+        "show_address": data.show_address,
+        "only_active": data.only_active,
+        "selection": data.selection,
+        "expires_on": data.expires_on,
+    }
+
+
+def set_disabled(transcript: Transcript, disabled: bool) -> None:
+    """Disable (its link answers "not available" at once) or enable a transcript."""
+    transcript.disabled_at = utcnow() if disabled else None
+    transcript.updated_at = utcnow()
+    transcript.save()
+
+
+def transcripts_of(candidate):
+    """The candidate's transcripts, newest first."""
+    return (
+        Transcript.select()
+        .where(Transcript.candidate == candidate)
+        .order_by(Transcript.created_at.desc(), Transcript.id.desc())
+    )
+
+
+def transcript_of(candidate, public_id: str) -> Transcript | None:
+    """The candidate's own transcript with this id; None for anyone else's."""
+    return Transcript.get_or_none(
+        (Transcript.public_id == public_id) & (Transcript.candidate == candidate)
+    )
+
+
+def chosen_certification_ids(transcript: Transcript) -> list[int]:
+    return [
+        row.certification_id
+        for row in TranscriptCertification.select(TranscriptCertification.certification)
+        .where(TranscriptCertification.transcript == transcript)
+    ]
+
+
+def listed_certifications(transcript: Transcript, today: date) -> list[CandidateCertification]:
+    """What the transcript shows today, in the program's order, with the catalog columns shown.
+
+    Only the columns the public page needs: it is the one page third parties load, and a
+    certification's catalog row also holds large requirement trees.
+    """
+    query = (
+        CandidateCertification.select(
+            CandidateCertification.id,
+            CandidateCertification.status,
+            CandidateCertification.active_on,
+            CandidateCertification.expires_on,
+            CandidateCertification.updated_at,
+            Certification.id,
+            Certification.name,
+            Certification.abbreviation,
+            Certification.group_name,
+        )
+        .join(Certification)
+        .where(
+            (CandidateCertification.candidate == transcript.candidate_id)
+            & CandidateCertification.status.in_(SHOWABLE_STATUSES)
+        )
+        .order_by(Certification.group_order, Certification.sort_order, Certification.code)
+    )
+    if transcript.selection != "all_new":
+        query = query.where(
+            CandidateCertification.certification.in_(
+                TranscriptCertification.select(TranscriptCertification.certification).where(
+                    TranscriptCertification.transcript == transcript.id
+                )
+            )
+        )
+    if transcript.only_active:
+        query = query.where(
+            (CandidateCertification.status == "active")
+            & (
+                CandidateCertification.expires_on.is_null()
+                | (CandidateCertification.expires_on >= today)
+            )
+        )
+    return list(query)
+
+
+def grouped(certifications) -> list[tuple[str, list[CandidateCertification]]]:
+    """Certifications under their group headers, keeping the program's order."""
+    return [
+        (group_name, list(rows))
+        for group_name, rows in groupby(
+            certifications, key=lambda held: held.certification.group_name
+        )
+    ]
+
+
+# --- The public page ---------------------------------------------------------------------
+
+AVAILABLE, EXPIRED, UNAVAILABLE = "available", "expired", "unavailable"
+
+
+def public_state(transcript: Transcript | None, today: date) -> str:
+    """Whether a third party may see it: enabled, candidate consents, not yet expired."""
+    if (
+        transcript is None
+        or transcript.disabled_at is not None
+        or transcript.candidate.verification_consent is not True
+    ):
+        return UNAVAILABLE
+    if transcript.expires_on < today:
+        return EXPIRED
+    return AVAILABLE
+
+
+PUBLIC_ADDRESS_COLUMNS = (
+    Candidate.address_line1,
+    Candidate.address_line2,
+    Candidate.city,
+    Candidate.state,
+    Candidate.postal_code,
+    Candidate.country,
+)
+
+
+def find_public(public_id: str) -> Transcript | None:
+    """The transcript and its candidate in one query; None for an id that cannot exist."""
+    if not PUBLIC_ID_PATTERN.match(public_id):
+        return None
+    return (
+        Transcript.select(
+            Transcript,
+            Candidate.id,
+            Candidate.first_name,
+            Candidate.last_name,
+            Candidate.verification_consent,
+            *PUBLIC_ADDRESS_COLUMNS,
+        )
+        .join(Candidate)
+        .where(Transcript.public_id == public_id)
+        .first()
+    )
+
+
+def content_tag(transcript: Transcript, certifications, today: date) -> str:
+    """An ETag for what the page shows: it changes whenever any shown fact changes."""
+    candidate = transcript.candidate
+    parts = [
+        transcript.public_id,
+        transcript.updated_at.isoformat(),
+        today.isoformat(),
+        candidate.full_name,
+        "|".join(getattr(candidate, column.name) for column in PUBLIC_ADDRESS_COLUMNS)
+        if transcript.show_address
+        else "",
+    ]
+    parts.extend(
+        f"{held.id}:{held.status}:{held.active_on}:{held.updated_at.isoformat()}"
+        for held in certifications
+    )
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def record_view(transcript: Transcript, viewed_at: datetime | None = None) -> None:
+    """Count one view (a 304 revalidation too) and log when it happened, nothing more."""
+    viewed_at = viewed_at or utcnow()
+    with database.atomic():
+        Transcript.update(
+            view_count=Transcript.view_count + 1, last_viewed_at=viewed_at
+        ).where(Transcript.id == transcript.id).execute()
+        TranscriptView.insert(transcript=transcript.id, viewed_at=viewed_at).execute()
+
+
+def views_of(transcript: Transcript, limit: int = 500):
+    """When each view happened, newest first."""
+    return (
+        TranscriptView.select(TranscriptView.viewed_at)
+        .where(TranscriptView.transcript == transcript)
+        .order_by(TranscriptView.viewed_at.desc(), TranscriptView.id.desc())
+        .limit(limit)
+    )
+
+
+# --- Email --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TranscriptEmail:
+    subject: str
+    text: str
+
+
+def transcript_email(program_name: str, transcript: Transcript, link: str) -> TranscriptEmail:
+    """The guide's sample email; the preview and the sent message both come from here."""
+    name = transcript.display_name
+    expires = transcript.expires_on
+    text = (
+        f"This email was sent because we received a request to have transcript information "
+        f"for {name} emailed to you.\n"
+        f"\n"
+        f"Please click the following link to view transcript {transcript.public_id}:\n"
+        f"{link}\n"
+        f"\n"
+        f"This transcript currently expires on "
+        f"{expires:%A}, {expires:%B} {expires.day}, {expires.year}.\n"
+    )
+    return TranscriptEmail(subject=f"{program_name} - Transcript for {name}", text=text)
+
+
+def emails_sent_today(candidate, now: datetime | None = None) -> int:
+    """Transcript emails the candidate sent in the last 24 hours."""
+    since = (now or utcnow()) - EMAIL_LIMIT_WINDOW
+    return (
+        OutgoingEmail.select(fn.COUNT(OutgoingEmail.id))
+        .where(
+            (OutgoingEmail.candidate == candidate)
+            & (OutgoingEmail.kind == EMAIL_KIND)
+            & (OutgoingEmail.created_at >= since)
+        )
+        .scalar()
+    )
+

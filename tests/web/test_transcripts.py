@@ -1,0 +1,531 @@
+"""Transcripts (F23–F26, B4): create, edit, disable, share by email, the public page, views."""
+
+import html
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from certportal.domain.certifications import grant
+from certportal.models import (
+    Candidate,
+    CandidateCertification,
+    Certification,
+    OutgoingEmail,
+    Transcript,
+    TranscriptView,
+    random_code,
+)
+from tests.conftest import PARTIAL, csrf_token_from, log_in
+
+TODAY = date.today()
+
+
+def john():
+    return Candidate.get(Candidate.login_id == "CSCO10000000")
+
+
+def held(code, candidate=None):
+    return (
+        CandidateCertification.select()
+        .join(Certification)
+        .where(
+            (CandidateCertification.candidate == (candidate or john()))
+            & (Certification.code == code)
+        )
+        .get()
+    )
+
+
+def cert_id(code):
+    return Certification.get(Certification.code == code).id
+
+
+def transcript_form(**overrides):
+    fields = {
+        "display_name": "John Doe",
+        "show_dates": "y",
+        "only_active": "y",
+        "expires_after": "30",
+        "expires_on": "",
+        "description": "For my employer",
+        "remarks": "Ask me about CCIE.",
+        "selection": "active",
+    }
+    fields.update(overrides)
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def post_form(client, url, data, headers=None):
+    page = client.get(url)
+    token = csrf_token_from(page.text)
+    public_id = re.search(r'name="public_id" type="hidden" value="([^"]*)"', page.text)
+    payload = {"csrf_token": token, **data}
+    if public_id and "public_id" not in data:
+        payload["public_id"] = public_id.group(1)
+    return client.post(url, data=payload, headers=headers or {})
+
+
+def create(client, headers=None, **overrides):
+    return post_form(client, "/transcripts/new", transcript_form(**overrides), headers)
+
+
+def newest_transcript():
+    return Transcript.select().order_by(Transcript.id.desc()).first()
+
+
+def post_action(client, url):
+    token = csrf_token_from(client.get("/transcripts").text)
+    return client.post(url, data={"csrf_token": token})
+
+
+# --- The Transcripts page --------------------------------------------------------------
+
+
+def test_transcripts_page_shows_the_guides_instruction_and_columns(candidate_client):
+    page = candidate_client.get("/transcripts")
+    assert page.status_code == 200
+    assert ("Create a new transcript or edit an existing one. Then, select the transcript and "
+            "enter an email address to send directions") in page.text
+    assert "Create new transcript" in page.text
+    assert 'aria-current="page">Transcripts<' in page.text
+    assert "You have no transcripts yet" in page.text
+
+
+def test_transcripts_need_a_login(client):
+    response = client.get("/transcripts")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    partial = client.get("/transcripts/new", headers=PARTIAL)
+    assert "/login" in partial.headers["HX-Redirect"]
+
+
+def test_new_form_is_a_page_alone_and_a_fragment_for_htmx(candidate_client):
+    full = candidate_client.get("/transcripts/new")
+    assert full.status_code == 200 and "<html" in full.text
+    fragment = candidate_client.get("/transcripts/new", headers=PARTIAL)
+    assert "<html" not in fragment.text and fragment.text.lstrip().startswith("<form")
+    public_id = re.search(r'name="public_id" type="hidden" value="([^"]*)"', full.text).group(1)
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{16}", public_id)
+    for label in ("Transcript ID", "Display name", "Show certification dates", "Show address",
+                  "Show only active certifications", "Expires after", "Description", "Remarks",
+                  "Active certifications", "All New Certificates",
+                  "Certification to display in transcript", "Certification Name"):
+        assert label in full.text
+    # The candidate's own name and 30 days are the defaults.
+    assert 'value="John Doe"' in full.text
+    assert re.search(r'checked id="expires_after-0"[^>]*value="30"', full.text)
+
+
+# --- Create ------------------------------------------------------------------------------
+
+
+def test_create_saves_the_transcript_and_redirects_with_a_message(candidate_client, db):
+    response = create(candidate_client)
+    assert response.status_code == 303 and response.headers["Location"] == "/transcripts"
+    transcript = newest_transcript()
+    assert transcript.candidate_id == john().id
+    assert transcript.expires_on == TODAY + timedelta(days=30)
+    assert (transcript.show_dates, transcript.show_address, transcript.only_active) == (
+        True, False, True)
+    page = candidate_client.get("/transcripts").text
+    assert "Transcript created" in page
+    assert "For my employer" in page and transcript.public_id in page
+
+
+def test_create_keeps_the_id_shown_in_the_form(candidate_client, db):
+    page = candidate_client.get("/transcripts/new").text
+    public_id = re.search(r'name="public_id" type="hidden" value="([^"]*)"', page).group(1)
+    token = csrf_token_from(page)
+    candidate_client.post("/transcripts/new",
+                          data={"csrf_token": token, "public_id": public_id, **transcript_form()})
+    assert newest_transcript().public_id == public_id
+
+
+def test_create_with_htmx_answers_the_updated_list_with_the_new_row(candidate_client, db):
+    response = create(candidate_client, headers=PARTIAL)
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert 'id="transcripts-panel"' in response.text
+    assert "Transcript created" in response.text
+    assert newest_transcript().public_id in response.text
+    # The form is closed: the slot that held it is empty again.
+    assert '<div id="transcript-form-slot"></div>' in response.text
+
+
+def test_a_chosen_date_sets_the_expiry(candidate_client, db):
+    chosen = TODAY + timedelta(days=45)
+    create(candidate_client, expires_after="date", expires_on=chosen.isoformat())
+    assert newest_transcript().expires_on == chosen
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field_message"),
+    [
+        ({"expires_after": "date", "expires_on": (TODAY - timedelta(days=1)).isoformat()},
+         "The expiry date is in the past"),
+        ({"expires_after": "date", "expires_on": ""}, "Enter the expiry date as YYYY-MM-DD."),
+        ({"expires_after": "date", "expires_on": (TODAY + timedelta(days=4000)).isoformat()},
+         "A transcript can last at most three years"),
+        ({"expires_after": "forever"}, "Choose when the transcript expires."),
+        ({"selection": "chosen"}, "Select at least one certification to display."),
+        ({"display_name": ""}, "Enter the name the transcript shows."),
+        ({"display_name": "J" * 201}, "Use at most 200 characters."),
+        ({"description": "D" * 201}, "Use at most 200 characters."),
+        ({"remarks": "R" * 1001}, "Use at most 1000 characters."),
+    ],
+)
+def test_bad_input_is_refused_beside_the_field_and_nothing_is_saved(
+    candidate_client, db, overrides, field_message
+):
+    response = create(candidate_client, **overrides)
+    assert response.status_code == 422
+    assert field_message in response.text
+    assert 'class="field-error"' in response.text
+    assert "Nothing was saved" in response.text
+    assert Transcript.select().count() == 0
+
+
+def test_a_refused_htmx_form_answers_the_form_alone(candidate_client, db):
+    response = create(candidate_client, headers=PARTIAL, selection="chosen")
+    assert response.status_code == 422
+    assert response.text.lstrip().startswith("<form")
+    assert "Select at least one certification to display." in response.text
+
+
+def test_another_candidates_certification_cannot_be_chosen(candidate_client, db):
+    mei = Candidate.get(Candidate.login_id == "CSCO10000001")
+    mei_only = CandidateCertification.create(
+        candidate=mei, certification=cert_id("CCNP-ENT"), status="active",
+        active_on=TODAY, expires_on=TODAY + timedelta(days=900),
+        verification_code=random_code(16), badge_id=random_code(20))
+    response = create(candidate_client, selection="chosen",
+                      certifications=[str(mei_only.certification_id)])
+    assert response.status_code == 422
+    assert Transcript.select().count() == 0
+
+
+# --- Edit, disable, enable ---------------------------------------------------------------
+
+
+def test_edit_changes_the_transcript(candidate_client, db):
+    create(candidate_client)
+    transcript = newest_transcript()
+    url = f"/transcripts/{transcript.public_id}/edit"
+    form_page = candidate_client.get(url).text
+    assert "For my employer" in form_page and "Edit transcript" in form_page
+    response = post_form(candidate_client, url, transcript_form(
+        description="For the partner portal", show_address="y", only_active=None,
+        expires_after="90", selection="chosen", certifications=[str(cert_id("CCENT"))]))
+    assert response.status_code == 303
+    saved = Transcript.get_by_id(transcript.id)
+    assert saved.public_id == transcript.public_id
+    assert (saved.description, saved.show_address, saved.only_active) == (
+        "For the partner portal", True, False)
+    assert saved.expires_on == TODAY + timedelta(days=90)
+    assert "Transcript saved" in candidate_client.get("/transcripts").text
+
+
+def test_edit_refuses_bad_input_and_keeps_the_transcript(candidate_client, db):
+    create(candidate_client)
+    transcript = newest_transcript()
+    response = post_form(candidate_client, f"/transcripts/{transcript.public_id}/edit",
+                         transcript_form(description="changed", selection="chosen"))
+    assert response.status_code == 422
+    assert Transcript.get_by_id(transcript.id).description == "For my employer"
+
+
+def test_disable_hides_the_public_page_at_once_and_enable_restores_it(
+    candidate_client, client, db
+):
+    create(candidate_client)
+    transcript = newest_transcript()
+    assert candidate_client.get(f"/t/{transcript.public_id}").status_code == 200
+
+    response = post_action(candidate_client, f"/transcripts/{transcript.public_id}/disable")
+    assert response.status_code == 303
+    assert "Transcript disabled" in candidate_client.get("/transcripts").text
+    gone = candidate_client.get(f"/t/{transcript.public_id}")
+    assert gone.status_code == 404 and "This transcript is not available" in gone.text
+
+    partial = candidate_client.post(
+        f"/transcripts/{transcript.public_id}/enable",
+        data={"csrf_token": csrf_token_from(candidate_client.get("/transcripts").text)},
+        headers=PARTIAL,
+    )
+    assert partial.status_code == 200 and "Transcript enabled" in partial.text
+    assert candidate_client.get(f"/t/{transcript.public_id}").status_code == 200
+
+
+def test_another_candidates_transcript_is_never_reachable(candidate_client, app, db):
+    create(candidate_client)
+    transcript = newest_transcript()
+    other = app.test_client()
+    log_in(other, "CSCO10000001", "second-demo-password")
+    token = csrf_token_from(other.get("/transcripts").text)
+    public_id = transcript.public_id
+    assert other.get(f"/transcripts/{public_id}/edit").status_code == 404
+    assert other.get(f"/transcripts/{public_id}/email").status_code == 404
+    assert other.get(f"/transcripts/{public_id}/views").status_code == 404
+    assert other.get(f"/transcripts/{public_id}/email/preview?to=a@b.org").status_code == 404
+    for action in ("disable", "enable", "edit", "email"):
+        response = other.post(f"/transcripts/{public_id}/{action}",
+                              data={"csrf_token": token, **transcript_form(), "to": "x@y.org"})
+        assert response.status_code == 404, action
+    assert public_id not in other.get("/transcripts").text
+    unchanged = Transcript.get_by_id(transcript.id)
+    assert unchanged.disabled_at is None and unchanged.description == "For my employer"
+    assert OutgoingEmail.select().count() == 0
+
+
+# --- Which certifications a transcript shows ----------------------------------------------
+
+
+def public_names(client, transcript):
+    """The certification names on the public page, in order (dates left out)."""
+    page = client.get(f"/t/{transcript.public_id}").text
+    cells = re.findall(r"<td>([^<]+?)(?: — expired)?</td>", page)
+    return [cell for cell in cells if not re.fullmatch(r"\d{4}-\w{3}-\d{2}", cell)]
+
+
+def test_active_certifications_shows_those_active_when_created(candidate_client, client, db):
+    create(candidate_client, selection="active")
+    names = public_names(client, newest_transcript())
+    assert names == [
+        "CCNA (CCNA)",
+        "CCIE Enterprise Infrastructure (CCIE)",
+        "Cisco Certified Specialist - Enterprise Core (Specialist)",
+    ]
+
+
+def test_all_new_certificates_picks_up_a_certification_earned_later(
+    candidate_client, client, db
+):
+    create(candidate_client, selection="all_new")
+    transcript = newest_transcript()
+    assert "CCNP Enterprise (CCNP)" not in public_names(client, transcript)
+    grant("CSCO10000000", "CCNP-ENT", TODAY, TODAY, reason="Earned after the transcript")
+    assert "CCNP Enterprise (CCNP)" in public_names(client, transcript)
+
+
+def test_a_chosen_list_shows_exactly_those_certifications(candidate_client, client, db):
+    create(candidate_client, selection="chosen",
+           certifications=[str(cert_id("CCNA")), str(cert_id("SPEC-ENCOR"))])
+    transcript = newest_transcript()
+    assert public_names(client, transcript) == [
+        "CCNA (CCNA)", "Cisco Certified Specialist - Enterprise Core (Specialist)"]
+    # A later certification does not join a chosen list.
+    grant("CSCO10000000", "CCNP-ENT", TODAY, TODAY, reason="Earned after the transcript")
+    assert "CCNP Enterprise (CCNP)" not in public_names(client, transcript)
+
+
+def test_only_active_hides_a_certification_once_it_expires(candidate_client, client, db):
+    create(candidate_client, selection="chosen",
+           certifications=[str(cert_id("CCNA")), str(cert_id("SPEC-ENCOR"))])
+    transcript = newest_transcript()
+    ccna = held("CCNA")
+    ccna.status, ccna.expires_on = "expired", TODAY - timedelta(days=1)
+    ccna.save()
+    assert public_names(client, transcript) == [
+        "Cisco Certified Specialist - Enterprise Core (Specialist)"]
+
+    Transcript.update(only_active=False).where(Transcript.id == transcript.id).execute()
+    page = client.get(f"/t/{transcript.public_id}").text
+    assert "CCNA (CCNA) — expired" in page
+
+
+# --- The public page ---------------------------------------------------------------------
+
+
+def test_public_page_shows_the_guides_transcript_without_a_login(candidate_client, client, db):
+    # The guide's sample: two certifications granted in December 2019, dates shown.
+    create(candidate_client, show_address="y", only_active=None, selection="chosen",
+           certifications=[str(cert_id("CCENT")), str(cert_id("CCNA-RS"))])
+    transcript = newest_transcript()
+    response = client.get(f"/t/{transcript.public_id}")
+    assert response.status_code == 200
+    page = response.text
+    assert "View Transcript" in page and "John Doe" in page
+    assert "Test123test Test2 Cor" in page and "North Carolina" in page
+    assert ("The following information has been provided to you by John Doe as a validation "
+            "of current exam and certification achievements.") in page
+    assert "General Certifications - Entry" in page
+    assert "2019-Dec-09" in page and "2019-Dec-08" in page
+    assert "Ask me about CCIE." in page
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "noindex" in response.headers["X-Robots-Tag"]
+    assert '<meta name="robots" content="noindex, nofollow">' in page
+    assert "Set-Cookie" not in response.headers
+    assert "<script" not in page
+
+
+def test_public_page_leaves_out_address_and_dates_unless_chosen(candidate_client, client, db):
+    create(candidate_client, show_dates=None)
+    page = client.get(f"/t/{newest_transcript().public_id}").text
+    assert "Test123test" not in page
+    assert "2019-Dec-08" not in page and ">Date<" not in page
+
+
+def test_expired_transcript_says_so_with_410(candidate_client, client, db):
+    create(candidate_client)
+    transcript = newest_transcript()
+    Transcript.update(expires_on=TODAY - timedelta(days=1)).where(
+        Transcript.id == transcript.id).execute()
+    response = client.get(f"/t/{transcript.public_id}")
+    assert response.status_code == 410
+    assert "This transcript is not available" in response.text
+    assert "has expired" in response.text
+    assert "John Doe" not in response.text
+    assert Transcript.get_by_id(transcript.id).view_count == 0
+
+
+def test_withdrawn_consent_hides_every_transcript(candidate_client, client, db):
+    create(candidate_client)
+    transcript = newest_transcript()
+    Candidate.update(verification_consent=False).where(Candidate.id == john().id).execute()
+    response = client.get(f"/t/{transcript.public_id}")
+    assert response.status_code == 404
+    assert "This transcript is not available" in response.text and "John Doe" not in response.text
+
+
+@pytest.mark.parametrize("public_id", ["0000000000000000", "nonsense", "15KDEQ4K1BV1133H"])
+def test_unknown_ids_get_the_same_neutral_page(client, public_id):
+    response = client.get(f"/t/{public_id}")
+    assert response.status_code == 404
+    assert "This transcript is not available" in response.text
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+# --- Views -------------------------------------------------------------------------------
+
+
+def test_each_view_and_each_revalidation_is_counted(candidate_client, client, db):
+    create(candidate_client)
+    transcript = newest_transcript()
+    first = client.get(f"/t/{transcript.public_id}")
+    etag = first.headers["ETag"]
+    again = client.get(f"/t/{transcript.public_id}", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["Referrer-Policy"] == "no-referrer"
+    counted = Transcript.get_by_id(transcript.id)
+    assert counted.view_count == 2 and counted.last_viewed_at is not None
+    assert TranscriptView.select().where(TranscriptView.transcript == transcript).count() == 2
+
+    page = candidate_client.get("/transcripts").text
+    assert re.search(r"view log\">2</a>", page)
+    log = candidate_client.get(f"/transcripts/{transcript.public_id}/views").text
+    assert log.count("<tr><td>") == 2 and "Time (UTC)" in log
+
+
+def test_a_changed_transcript_gets_a_new_etag(candidate_client, client, db):
+    create(candidate_client)
+    transcript = newest_transcript()
+    etag = client.get(f"/t/{transcript.public_id}").headers["ETag"]
+    post_form(candidate_client, f"/transcripts/{transcript.public_id}/edit",
+              transcript_form(remarks="New remark"))
+    fresh = client.get(f"/t/{transcript.public_id}", headers={"If-None-Match": etag})
+    assert fresh.status_code == 200 and "New remark" in fresh.text
+
+
+# --- Email -------------------------------------------------------------------------------
+
+
+def test_email_page_offers_send_preview_copy_link_and_networks(candidate_client, db):
+    create(candidate_client)
+    transcript = newest_transcript()
+    page = candidate_client.get(f"/transcripts/{transcript.public_id}/email").text
+    for text in ("Email this Transcript", "To:", ">Send<", "Preview Email", "Copy link",
+                 f'value="http://localhost/t/{transcript.public_id}" readonly',
+                 "https://www.linkedin.com/sharing/share-offsite/?url=http%3A%2F%2Flocalhost%2Ft%2F",
+                 "https://www.facebook.com/sharer/sharer.php?u=",
+                 "https://x.com/intent/post?url="):
+        assert text in page, text
+
+
+def test_preview_shows_the_guides_message(candidate_client, db):
+    create(candidate_client)
+    transcript = newest_transcript()
+    page = candidate_client.get(
+        f"/transcripts/{transcript.public_id}/email/preview?to=hr@example.org").text
+    expires = transcript.expires_on
+    assert "Cisco - Transcript for John Doe" in page
+    assert ("This email was sent because we received a request to have transcript information "
+            "for John Doe emailed to you.") in page
+    assert f"Please click the following link to view transcript {transcript.public_id}:" in page
+    assert f"http://localhost/t/{transcript.public_id}" in page
+    assert (f"This transcript currently expires on {expires:%A}, {expires:%B} {expires.day}, "
+            f"{expires.year}.") in page
+    assert OutgoingEmail.select().count() == 0
+
+
+@pytest.mark.parametrize("address", ["", "not-an-address", "a@b.org, c@d.org"])
+def test_a_bad_address_is_refused_beside_the_field(candidate_client, db, address):
+    create(candidate_client)
+    transcript = newest_transcript()
+    url = f"/transcripts/{transcript.public_id}/email"
+    token = csrf_token_from(candidate_client.get(url).text)
+    response = candidate_client.post(url, data={"csrf_token": token, "to": address})
+    assert response.status_code == 422
+    assert 'class="field-error"' in response.text
+    assert OutgoingEmail.select().count() == 0
+    preview = candidate_client.get(f"{url}/preview", query_string={"to": address})
+    assert preview.status_code == 422
+
+
+def test_a_disabled_transcript_is_not_emailed(candidate_client, db):
+    create(candidate_client)
+    transcript = newest_transcript()
+    post_action(candidate_client, f"/transcripts/{transcript.public_id}/disable")
+    url = f"/transcripts/{transcript.public_id}/email"
+    token = csrf_token_from(candidate_client.get(url).text)
+    response = candidate_client.post(url, data={"csrf_token": token, "to": "hr@example.org"})
+    assert response.status_code == 422 and "cannot be viewed now" in response.text
+    assert OutgoingEmail.select().count() == 0
+
+
+@pytest.fixture
+def mail_client(app_config, smtp_server):
+    from certportal import create_app
+
+    app_config["MAIL_URL"] = smtp_server.url
+    app_config["TRANSCRIPT_EMAILS_PER_DAY"] = 2
+    client = create_app(app_config).test_client()
+    assert log_in(client).status_code == 303
+    return client
+
+
+def test_sent_email_over_smtp_matches_the_preview(mail_client, smtp_server, db):
+    create(mail_client)
+    transcript = newest_transcript()
+    url = f"/transcripts/{transcript.public_id}/email"
+    preview = mail_client.get(f"{url}/preview?to=hr@example.org").text
+    token = csrf_token_from(mail_client.get(url).text)
+    response = mail_client.post(url, data={"csrf_token": token, "to": "hr@example.org"})
+    assert response.status_code == 303
+    assert "Transcript sent to hr@example.org." in mail_client.get(url).text
+
+    [message] = smtp_server.messages
+    assert message["To"] == "hr@example.org"
+    assert message["Subject"] == "Cisco - Transcript for John Doe"
+    assert message["Subject"] in preview
+    body = message.get_body(("plain",)).get_content()
+    previewed = re.search(r'<pre class="email-text">(.*?)</pre>', preview, re.S).group(1)
+    # The same text, line for line (SMTP carries CRLF line ends; the page escapes HTML).
+    assert body.replace("\r\n", "\n").strip() == html.unescape(previewed).strip()
+    assert f"http://localhost/t/{transcript.public_id}" in body
+    stored = OutgoingEmail.get()
+    assert (stored.kind, stored.status, stored.candidate_id) == ("transcript", "sent", john().id)
+
+
+def test_the_daily_limit_stops_more_emails_with_a_clear_message(mail_client, smtp_server, db):
+    create(mail_client)
+    transcript = newest_transcript()
+    url = f"/transcripts/{transcript.public_id}/email"
+    statuses = []
+    for number in range(3):
+        token = csrf_token_from(mail_client.get(url).text)
+        response = mail_client.post(url, data={"csrf_token": token,
+                                               "to": f"hr{number}@example.org"})
+        statuses.append(response.status_code)
+    assert statuses == [303, 303, 429]
+    assert "You have sent 2 transcript emails in the last 24 hours" in response.text
+    assert len(smtp_server.messages) == 2
