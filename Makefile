@@ -117,6 +117,10 @@ test: install system-deps lint
 
 run: export CERTPORTAL_ENV := development
 run: install
+	@[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && fc-list 2>/dev/null | grep -qi 'wenquanyi zen hei' \
+	  || echo "warning: PDF certificates need fonts-dejavu-core and fonts-wqy-zenhei (make system-deps, as root)" >&2
+	@ldconfig -p 2>/dev/null | grep -q libcairo.so.2 \
+	  || echo "warning: PNG logos need libcairo2 (make system-deps, as root)" >&2
 	$(FLASK) db upgrade
 	$(FLASK) catalog load
 	$(FLASK) demo load
