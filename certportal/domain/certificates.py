@@ -12,6 +12,7 @@ from datetime import date
 
 from certportal.models import Candidate, CandidateCertification, Certification, random_code
 from certportal.models.base import READABLE_ALPHABET
+from certportal.models.compiled import TEXT, CompiledQuery
 
 VERIFICATION_CODE_LENGTH = 16
 VERIFICATION_CODE_BITS = VERIFICATION_CODE_LENGTH * math.log2(len(READABLE_ALPHABET))
@@ -209,20 +210,28 @@ class Verification:
         }
 
 
+# The public page, its QR link and the API run this on every request: SQL built once.
+_HELD_BY_CODE = CompiledQuery(
+    lambda code: CandidateCertification.select(
+        *HELD_COLUMNS, *CERTIFICATION_COLUMNS, *HOLDER_COLUMNS
+    )
+    .join(Certification)
+    .switch(CandidateCertification)
+    .join(Candidate)
+    .where(CandidateCertification.verification_code == code)
+    .limit(1),
+    TEXT,
+)
+
+
 def verify(code: str, today: date) -> Verification | None:
     """The certification behind a (normalized) code, or None for the neutral answer.
 
     None alike for an unknown code, a certification not yet earned, and a holder who has
     not consented to verification (F6): a third party cannot tell these apart.
     """
-    held = (
-        CandidateCertification.select(*HELD_COLUMNS, *CERTIFICATION_COLUMNS, *HOLDER_COLUMNS)
-        .join(Certification)
-        .switch(CandidateCertification)
-        .join(Candidate)
-        .where(CandidateCertification.verification_code == code)
-        .first()
-    )
+    found = _HELD_BY_CODE(code)
+    held = found[0] if found else None
     if held is None or held.active_on is None or held.candidate.verification_consent is not True:
         return None
     if is_revoked(held):
