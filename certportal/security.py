@@ -22,17 +22,28 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Built once: every response carries them unless its view chose its own value.
+CONSTANT_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def _set_security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if request.endpoint != "static" and "Cache-Control" not in headers:
+    # One pass over the headers a view set, instead of one scan per default.
+    present = {name.lower() for name, _ in headers.items()}
+    for name, value in CONSTANT_HEADERS:
+        if name.lower() not in present:
+            headers.add(name, value)
+    if request.is_secure and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", HSTS)
+    if request.endpoint != "static" and "cache-control" not in present:
         # Pages show personal data: never keep them in shared caches.
         headers["Cache-Control"] = "private, no-cache"
     return response

@@ -46,7 +46,7 @@ def _render(status: int, **context):
     context.setdefault("typed", "")
     return render_page(
         "verification/verify.html", "verification", status=status,
-        not_verifiable=NOT_VERIFIABLE, **context,
+        not_verifiable=NOT_VERIFIABLE, public_page=True, **context,
     )
 
 

@@ -12,6 +12,7 @@ from datetime import date
 
 from certportal.models import Candidate, CandidateCertification, Certification, random_code
 from certportal.models.base import READABLE_ALPHABET
+from certportal.models.compiled import INT, TEXT, CompiledQuery
 
 VERIFICATION_CODE_LENGTH = 16
 VERIFICATION_CODE_BITS = VERIFICATION_CODE_LENGTH * math.log2(len(READABLE_ALPHABET))
@@ -106,17 +107,26 @@ def pdf_certificate_available(held: CandidateCertification, today: date) -> bool
     return is_current(held, today) and bool(held.certification.pdf_certificate)
 
 
+# Every download runs this, a cached PDF included: SQL built once.
+_HELD_FOR_PDF = CompiledQuery(
+    lambda candidate_id, certification_code: CandidateCertification.select(
+        *HELD_COLUMNS, *CERTIFICATION_COLUMNS
+    )
+    .join(Certification)
+    .where(
+        (CandidateCertification.candidate == candidate_id)
+        & (Certification.code == certification_code)
+    )
+    .limit(1),
+    INT,
+    TEXT,
+)
+
+
 def held_for_pdf(candidate: Candidate, certification_code: str, today: date):
     """The candidate's certification whose PDF may be downloaded, or None (answer 404)."""
-    held = (
-        CandidateCertification.select(*HELD_COLUMNS, *CERTIFICATION_COLUMNS)
-        .join(Certification)
-        .where(
-            (CandidateCertification.candidate == candidate)
-            & (Certification.code == certification_code)
-        )
-        .first()
-    )
+    found = _HELD_FOR_PDF(candidate.id, certification_code)
+    held = found[0] if found else None
     if held is None or not pdf_certificate_available(held, today):
         return None
     return held
@@ -209,20 +219,28 @@ class Verification:
         }
 
 
+# The public page, its QR link and the API run this on every request: SQL built once.
+_HELD_BY_CODE = CompiledQuery(
+    lambda code: CandidateCertification.select(
+        *HELD_COLUMNS, *CERTIFICATION_COLUMNS, *HOLDER_COLUMNS
+    )
+    .join(Certification)
+    .switch(CandidateCertification)
+    .join(Candidate)
+    .where(CandidateCertification.verification_code == code)
+    .limit(1),
+    TEXT,
+)
+
+
 def verify(code: str, today: date) -> Verification | None:
     """The certification behind a (normalized) code, or None for the neutral answer.
 
     None alike for an unknown code, a certification not yet earned, and a holder who has
     not consented to verification (F6): a third party cannot tell these apart.
     """
-    held = (
-        CandidateCertification.select(*HELD_COLUMNS, *CERTIFICATION_COLUMNS, *HOLDER_COLUMNS)
-        .join(Certification)
-        .switch(CandidateCertification)
-        .join(Candidate)
-        .where(CandidateCertification.verification_code == code)
-        .first()
-    )
+    found = _HELD_BY_CODE(code)
+    held = found[0] if found else None
     if held is None or held.active_on is None or held.candidate.verification_consent is not True:
         return None
     if is_revoked(held):

@@ -26,6 +26,7 @@ from certportal.models import (
     utcnow,
 )
 from certportal.models.base import READABLE_ALPHABET
+from certportal.models.compiled import DATETIME, INT, TEXT, CompiledQuery
 
 PUBLIC_ID_LENGTH = 16
 PUBLIC_ID_PATTERN = re.compile(f"^[{READABLE_ALPHABET}]{{{PUBLIC_ID_LENGTH}}}$")
@@ -216,12 +217,7 @@ def chosen_certification_ids(transcript: Transcript) -> list[int]:
     ]
 
 
-def listed_certifications(transcript: Transcript, today: date) -> list[CandidateCertification]:
-    """What the transcript shows today, in the program's order, with the catalog columns shown.
-
-    Only the columns the public page needs: it is the one page third parties load, and a
-    certification's catalog row also holds large requirement trees.
-    """
+def _listed_query(candidate_id, transcript_id=None):
     query = (
         CandidateCertification.select(
             CandidateCertification.id,
@@ -236,28 +232,45 @@ def listed_certifications(transcript: Transcript, today: date) -> list[Candidate
         )
         .join(Certification)
         .where(
-            (CandidateCertification.candidate == transcript.candidate_id)
+            (CandidateCertification.candidate == candidate_id)
             & CandidateCertification.status.in_(SHOWABLE_STATUSES)
         )
         .order_by(Certification.group_order, Certification.sort_order, Certification.code)
     )
-    if transcript.selection != "all_new":
+    if transcript_id is not None:
         query = query.where(
             CandidateCertification.certification.in_(
                 TranscriptCertification.select(TranscriptCertification.certification).where(
-                    TranscriptCertification.transcript == transcript.id
+                    TranscriptCertification.transcript == transcript_id
                 )
             )
         )
+    return query
+
+
+# The public page runs these on every view (a 304 included): their SQL is built once.
+_LISTED_ALL = CompiledQuery(_listed_query, INT)
+_LISTED_CHOSEN = CompiledQuery(_listed_query, INT, INT)
+
+
+def listed_certifications(transcript: Transcript, today: date) -> list[CandidateCertification]:
+    """What the transcript shows today, in the program's order, with the catalog columns shown.
+
+    Only the columns the public page needs: it is the one page third parties load, and a
+    certification's catalog row also holds large requirement trees.
+    """
+    if transcript.selection == "all_new":
+        listed = _LISTED_ALL(transcript.candidate_id)
+    else:
+        listed = _LISTED_CHOSEN(transcript.candidate_id, transcript.id)
     if transcript.only_active:
-        query = query.where(
-            (CandidateCertification.status == "active")
-            & (
-                CandidateCertification.expires_on.is_null()
-                | (CandidateCertification.expires_on >= today)
-            )
-        )
-    return list(query)
+        # A candidate holds a handful of certifications: filtering here keeps one SQL text.
+        listed = [
+            held
+            for held in listed
+            if held.status == "active" and (held.expires_on is None or held.expires_on >= today)
+        ]
+    return listed
 
 
 def grouped(certifications) -> list[tuple[str, list[CandidateCertification]]]:
@@ -298,23 +311,28 @@ PUBLIC_ADDRESS_COLUMNS = (
 )
 
 
+_PUBLIC_BY_ID = CompiledQuery(
+    lambda public_id: Transcript.select(
+        Transcript,
+        Candidate.id,
+        Candidate.first_name,
+        Candidate.last_name,
+        Candidate.verification_consent,
+        *PUBLIC_ADDRESS_COLUMNS,
+    )
+    .join(Candidate)
+    .where(Transcript.public_id == public_id)
+    .limit(1),
+    TEXT,
+)
+
+
 def find_public(public_id: str) -> Transcript | None:
     """The transcript and its candidate in one query; None for an id that cannot exist."""
     if not PUBLIC_ID_PATTERN.match(public_id):
         return None
-    return (
-        Transcript.select(
-            Transcript,
-            Candidate.id,
-            Candidate.first_name,
-            Candidate.last_name,
-            Candidate.verification_consent,
-            *PUBLIC_ADDRESS_COLUMNS,
-        )
-        .join(Candidate)
-        .where(Transcript.public_id == public_id)
-        .first()
-    )
+    found = _PUBLIC_BY_ID(public_id)
+    return found[0] if found else None
 
 
 def content_tag(transcript: Transcript, certifications, today: date) -> str:
@@ -336,14 +354,28 @@ def content_tag(transcript: Transcript, certifications, today: date) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
+_COUNT_VIEW = CompiledQuery(
+    lambda viewed_at, transcript_id: Transcript.update(
+        view_count=Transcript.view_count + 1, last_viewed_at=viewed_at
+    ).where(Transcript.id == transcript_id),
+    DATETIME,
+    INT,
+)
+_LOG_VIEW = CompiledQuery(
+    lambda transcript_id, viewed_at: TranscriptView.insert(
+        transcript=transcript_id, viewed_at=viewed_at
+    ),
+    INT,
+    DATETIME,
+)
+
+
 def record_view(transcript: Transcript, viewed_at: datetime | None = None) -> None:
     """Count one view (a 304 revalidation too) and log when it happened, nothing more."""
     viewed_at = viewed_at or utcnow()
     with database.atomic():
-        Transcript.update(
-            view_count=Transcript.view_count + 1, last_viewed_at=viewed_at
-        ).where(Transcript.id == transcript.id).execute()
-        TranscriptView.insert(transcript=transcript.id, viewed_at=viewed_at).execute()
+        _COUNT_VIEW.run(viewed_at, transcript.id)
+        _LOG_VIEW.run(transcript.id, viewed_at)
 
 
 def views_of(transcript: Transcript, limit: int = 500):

@@ -7,10 +7,14 @@ the parameters, and later runs the same SQL with the real values, turning rows i
 instances exactly as the query itself would.
 """
 
+from datetime import datetime
+
 from certportal.db import database
 
 INT = "int"
 TEXT = "text"
+# A datetime, passed to the driver as it is (peewee's DateTimeField does the same).
+DATETIME = "datetime"
 # A value searched for anywhere in a column, ignoring case (peewee's `contains`).
 CONTAINS = "contains"
 
@@ -24,6 +28,8 @@ def like_pattern(text: str) -> str:
 def _placeholder(kind: str, position: int):
     if kind == INT:
         return -(2**40) - position
+    if kind == DATETIME:
+        return datetime(1901, 2, 3, 4, 5, 6, 700000 + position)
     # The "%" makes peewee add its ESCAPE clause, which like_pattern relies on.
     marker = f"\x01placeholder{position}\x01"
     return f"{marker}%" if kind == CONTAINS else marker
@@ -43,7 +49,7 @@ class CompiledQuery:
         sql, params = query.sql()
         slots = []
         for position, (kind, placeholder) in enumerate(zip(self._kinds, placeholders, strict=True)):
-            probe = str(placeholder).rstrip("%") if kind != INT else placeholder
+            probe = placeholder if kind in (INT, DATETIME) else str(placeholder).rstrip("%")
             found = [
                 index
                 for index, param in enumerate(params)
@@ -54,7 +60,7 @@ class CompiledQuery:
             slots.append((position, kind, found))
         return query, sql, params, slots
 
-    def __call__(self, *values) -> list:
+    def _execute(self, values):
         engine = type(database.obj)
         compiled = self._compiled.get(engine)
         if compiled is None:
@@ -65,5 +71,13 @@ class CompiledQuery:
             value = like_pattern(values[position]) if kind == CONTAINS else values[position]
             for index in indexes:
                 bound[index] = value
-        cursor = database.execute_sql(sql, bound)
+        return query, database.execute_sql(sql, bound)
+
+    def __call__(self, *values) -> list:
+        query, cursor = self._execute(values)
         return list(query._get_cursor_wrapper(cursor))
+
+    def run(self, *values) -> int:
+        """Execute a compiled UPDATE, INSERT or DELETE; returns the rows it touched."""
+        _, cursor = self._execute(values)
+        return cursor.rowcount

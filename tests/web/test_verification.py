@@ -40,6 +40,14 @@ def test_the_form_is_public_and_not_indexed(client):
     assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
 
 
+def test_an_anonymous_visit_sets_no_session_cookie(client, db):
+    code = held("CCNA").verification_code
+    for path in ("/verify", f"/verify/{code}", f"/api/v1/verifications/{code}"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Set-Cookie" not in response.headers, path
+
+
 def test_an_active_certification_is_verified_with_holder_and_dates(client, db):
     ccna = held("CCNA")
     response = client.get(f"/verify/{ccna.verification_code}")
