@@ -91,8 +91,14 @@ def _own_transcript_or_404(public_id: str):
 
 def _render_index(saved=None, status=200):
     candidate = current_candidate()
+    today = _today()
     rows = [
-        (transcript, public_link(transcript)) for transcript in rules.transcripts_of(candidate)
+        (
+            transcript,
+            public_link(transcript),
+            rules.owner_status(transcript, candidate.verification_consent, today),
+        )
+        for transcript in rules.transcripts_of(candidate)
     ]
     return render_page(
         "transcripts/index.html",
@@ -101,7 +107,7 @@ def _render_index(saved=None, status=200):
         section="transcripts",
         rows=rows,
         saved=saved,
-        today=_today(),
+        today=today,
         share_links=share_links,
     )
 

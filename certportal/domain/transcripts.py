@@ -288,6 +288,21 @@ def grouped(certifications) -> list[tuple[str, list[CandidateCertification]]]:
 AVAILABLE, EXPIRED, UNAVAILABLE = "available", "expired", "unavailable"
 
 
+def owner_status(transcript: Transcript, consents: bool, today: date) -> str:
+    """What the candidate's list says of a transcript: the rule third parties meet, with why.
+
+    One of "disabled", "expired", "consent_withdrawn" (its link answers "not available"
+    because Verification of Certification is No) or "active".
+    """
+    if transcript.disabled_at is not None:
+        return "disabled"
+    if transcript.expires_on < today:
+        return "expired"
+    if consents is not True:
+        return "consent_withdrawn"
+    return "active"
+
+
 def public_state(transcript: Transcript | None, today: date) -> str:
     """Whether a third party may see it: enabled, candidate consents, not yet expired."""
     if (

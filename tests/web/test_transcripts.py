@@ -388,6 +388,17 @@ def test_withdrawn_consent_hides_every_transcript(candidate_client, client, db):
     assert "This transcript is not available" in response.text and "John Doe" not in response.text
 
 
+def test_the_list_tells_the_owner_when_withdrawn_consent_hides_a_transcript(
+    candidate_client, db
+):
+    create(candidate_client)
+    assert 'status-active">Active<' in candidate_client.get("/transcripts").text
+    Candidate.update(verification_consent=False).where(Candidate.id == john().id).execute()
+    page = candidate_client.get("/transcripts").text
+    assert 'status-active">Active<' not in page
+    assert "Not shown" in page and "Verification of Certification is No" in page
+
+
 @pytest.mark.parametrize("public_id", ["0000000000000000", "nonsense", "15KDEQ4K1BV1133H"])
 def test_unknown_ids_get_the_same_neutral_page(client, public_id):
     response = client.get(f"/t/{public_id}")
