@@ -19,7 +19,7 @@ import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from certportal.domain.certificates import CertificateContent
-from certportal.templating import guide_date
+from certportal.formatting import guide_date
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from itertools import groupby
 from peewee import fn
 
 from certportal.db import database
+from certportal.formatting import long_date
 from certportal.models import (
     Candidate,
     CandidateCertification,
@@ -423,8 +424,7 @@ def transcript_email(program_name: str, transcript: Transcript, link: str) -> Tr
         f"Please click the following link to view transcript {transcript.public_id}:\n"
         f"{link}\n"
         f"\n"
-        f"This transcript currently expires on "
-        f"{expires:%A}, {expires:%B} {expires.day}, {expires.year}.\n"
+        f"This transcript currently expires on {long_date(expires)}.\n"
     )
     return TranscriptEmail(subject=f"{program_name} - Transcript for {name}", text=text)
 

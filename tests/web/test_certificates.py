@@ -8,8 +8,8 @@ from flask import render_template_string
 
 from certportal import pdf
 from certportal.domain.certificates import group_code
+from certportal.formatting import guide_date
 from certportal.models import Candidate, CandidateCertification, Certification, random_code
-from certportal.templating import guide_date
 from tests.conftest import log_in
 
 

@@ -5,8 +5,8 @@ from datetime import datetime
 import pytest
 
 from certportal.domain.certificates import group_code
+from certportal.formatting import guide_date
 from certportal.models import Candidate, CandidateCertification, Certification
-from certportal.templating import guide_date
 from tests.conftest import PARTIAL
 
 UNKNOWN_CODE = "K7Q2-9XMD-B4TR-0HWE"
