@@ -243,6 +243,11 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
     ]
     if lapsed:
         CandidateCertification.delete().where(CandidateCertification.id.in_(lapsed)).execute()
+    # Every row these candidates hold after this pass, for the credits' used_for links.
+    lapsed_ids = set(lapsed)
+    held_ids = {
+        key: row_id for key, (row_id, _) in held_rows.items() if row_id not in lapsed_ids
+    }
     if new_rows:
         verification_codes = readable_codes(len(new_rows), 16)
         badge_ids = readable_codes(len(new_rows), 20)
@@ -272,6 +277,7 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
             .where(column_in(CandidateCertification.candidate, ids))
             .tuples()
         }
+        held_ids = inserted
         for key, events in new_events_for:
             if events:
                 changed_events[inserted[key]] = events
@@ -296,28 +302,17 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
                 for occurred_on, kind, description in events
             ],
         )
-    _store_credit_usage(ids, stored_usage, desired_usage, certification_ids)
+    _store_credit_usage(stored_usage, desired_usage, certification_ids, held_ids)
 
 
-def _store_credit_usage(ids, stored_usage, desired_usage, certification_ids) -> None:
+def _store_credit_usage(stored_usage, desired_usage, certification_ids, held_ids) -> None:
     if not stored_usage:
         return
-    held = {}
-    wanted_codes = {code for _, code in desired_usage.values()}
-    if wanted_codes:
-        for row_id, candidate_id, certification_id in (
-            CandidateCertification.select(
-                CandidateCertification.id,
-                CandidateCertification.candidate,
-                CandidateCertification.certification,
-            )
-            .where(column_in(CandidateCertification.candidate, ids))
-            .tuples()
-        ):
-            held[(candidate_id, certification_id)] = row_id
     for credit_id, used_for in stored_usage.items():
         wanted = desired_usage.get(credit_id)
-        target = held.get((wanted[0], certification_ids[wanted[1]])) if wanted is not None else None
+        target = None
+        if wanted is not None:
+            target = held_ids.get((wanted[0], certification_ids[wanted[1]]))
         if target != used_for:
             CeCredit.update(used_for=target, status="Used" if target else "Active").where(
                 CeCredit.id == credit_id

@@ -160,7 +160,8 @@ def test_ce_import_keeps_the_file_name_and_recertifies_when_credits_suffice(app,
     assert ccna.expires_on == add_months(old_expiry, 36)
     assert ccna.cycle_started_on == day
     assert "Recertified with 30 CE credits" in [e.description for e in ccna.events]
-    assert CeCredit.get(CeCredit.external_id == "9900001").status == "Used"
+    used = CeCredit.get(CeCredit.external_id == "9900001")
+    assert (used.status, used.used_for_id) == ("Used", ccna.id)
     assert run(app, "import", "ce", path).output.count("0 imported, 2 already imported") == 1
 
 
