@@ -374,19 +374,10 @@ def send_email(public_id: str):
     address = _checked_address(form)
     if address is None:
         return _render_email(transcript, form, status=422)
-    if rules.public_state(transcript, _today()) != rules.AVAILABLE:
-        form.to.errors = [
-            "This transcript cannot be viewed now (disabled, expired, or verification "
-            "consent withdrawn in Settings): enable or edit it before sending it."
-        ]
-        return _render_email(transcript, form, status=422)
-    limit = _email_limit()
-    if rules.emails_sent_today(candidate) >= limit:
-        form.to.errors = [
-            f"You have sent {limit} transcript emails in the last 24 hours, the most allowed. "
-            "Please try again tomorrow, or copy the link below into your own email."
-        ]
-        return _render_email(transcript, form, status=429)
+    refusal = rules.email_refusal(candidate, transcript, _email_limit(), _today())
+    if refusal is not None:
+        form.to.errors = [refusal.message]
+        return _render_email(transcript, form, status=429 if refusal.over_limit else 422)
     message = rules.transcript_email(
         current_app.config["PROGRAM_NAME"], transcript, public_link(transcript)
     )

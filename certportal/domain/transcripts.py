@@ -429,6 +429,30 @@ def transcript_email(program_name: str, transcript: Transcript, link: str) -> Tr
     return TranscriptEmail(subject=f"{program_name} - Transcript for {name}", text=text)
 
 
+@dataclass(frozen=True)
+class EmailRefusal:
+    message: str
+    over_limit: bool = False
+
+
+def email_refusal(candidate, transcript: Transcript, daily_limit: int,
+                  today: date) -> EmailRefusal | None:
+    """Why this transcript may not be emailed now, or None: it must be viewable, and the
+    candidate within the daily limit (so the feature cannot be used to send spam)."""
+    if public_state(transcript, today) != AVAILABLE:
+        return EmailRefusal(
+            "This transcript cannot be viewed now (disabled, expired, or verification "
+            "consent withdrawn in Settings): enable or edit it before sending it."
+        )
+    if emails_sent_today(candidate) >= daily_limit:
+        return EmailRefusal(
+            f"You have sent {daily_limit} transcript emails in the last 24 hours, the most "
+            "allowed. Please try again tomorrow, or copy the link below into your own email.",
+            over_limit=True,
+        )
+    return None
+
+
 def emails_sent_today(candidate, now: datetime | None = None) -> int:
     """Transcript emails the candidate sent in the last 24 hours."""
     since = (now or utcnow()) - EMAIL_LIMIT_WINDOW
