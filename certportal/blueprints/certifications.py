@@ -1,7 +1,6 @@
 """Certifications (guide sections 3 and 4): the list, each one's detail, the agreement."""
 
 from datetime import date
-from itertools import groupby
 
 from flask import Blueprint, abort, request, url_for
 from flask_wtf import FlaskForm
@@ -10,7 +9,6 @@ from wtforms import BooleanField
 from certportal.auth import candidate_required, current_candidate
 from certportal.domain import certifications as engine
 from certportal.htmx import is_partial_request, redirect_after_post, render_page
-from certportal.models import CandidateCertification, Certification, certifications_of
 
 bp = Blueprint("certifications", __name__, url_prefix="/certifications")
 
@@ -22,27 +20,19 @@ class AgreementForm(FlaskForm):
     accept = BooleanField("I have read and accept this agreement")
 
 
-def _grouped(rows):
-    """(group name, rows) in the program's order."""
-    return [
-        (group, list(items))
-        for group, items in groupby(rows, key=lambda held: held.certification.group_name)
-    ]
-
-
 @bp.get("/")
 @candidate_required
 def index():
     """Certifications: active ones by group, then those in progress and expired."""
-    rows = list(certifications_of(current_candidate()))
+    page = engine.overview(current_candidate())
     return render_page(
         "certifications/index.html",
         "content",
         section="certifications",
         tab="overview",
-        active_groups=_grouped([r for r in rows if r.status == "active"]),
-        in_progress=[r for r in rows if r.status == "in_progress"],
-        expired=[r for r in rows if r.status == "expired"],
+        active_groups=page.active_groups,
+        in_progress=page.in_progress,
+        expired=page.expired,
     )
 
 
@@ -51,12 +41,7 @@ def index():
 def detail(code: str):
     """One certification's progress, CE credits and history (expanded in place by htmx)."""
     candidate = current_candidate()
-    held = (
-        CandidateCertification.select(CandidateCertification, Certification)
-        .join(Certification)
-        .where((CandidateCertification.candidate == candidate) & (Certification.code == code))
-        .first()
-    )
+    held = engine.held_by_code(candidate, code)
     if held is None:
         abort(404)
     partial = is_partial_request()

@@ -20,6 +20,7 @@ from wtforms.validators import Optional
 
 from certportal.auth import candidate_required, current_candidate
 from certportal.domain import transcripts as rules
+from certportal.domain.certifications import by_group
 from certportal.htmx import redirect_after_post, render_page
 from certportal.mail import queue_email
 
@@ -423,7 +424,7 @@ def public(public_id: str):
             "transcripts/public.html",
             transcript=transcript,
             candidate=transcript.candidate,
-            groups=rules.grouped(certifications),
+            groups=by_group(certifications),
         )
         response = make_response(body)
     response.set_etag(etag)

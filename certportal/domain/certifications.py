@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
 
 from certportal.db import database
 from certportal.domain.bulk import as_date, column_in, insert_rows, raw_tuples, readable_codes
@@ -29,6 +30,7 @@ from certportal.models import (
     CertificationGrant,
     Exam,
     ExamResult,
+    certifications_of,
     utcnow,
 )
 
@@ -354,6 +356,42 @@ class Detail:
     credits: list[CeCredit]
     credit_points: int
     events: list[CertificationEvent]
+
+
+def by_group(held_rows) -> list[tuple[str, list[CandidateCertification]]]:
+    """Certifications under their group headers ("General Certifications - Associate"),
+    keeping the program's order (rows as certifications_of returns them)."""
+    return [
+        (group_name, list(rows))
+        for group_name, rows in groupby(held_rows, key=lambda held: held.certification.group_name)
+    ]
+
+
+@dataclass(frozen=True)
+class Overview:
+    active_groups: list[tuple[str, list[CandidateCertification]]]
+    in_progress: list[CandidateCertification]
+    expired: list[CandidateCertification]
+
+
+def overview(candidate: Candidate) -> Overview:
+    """The Certifications page: active ones by group, then those in progress, then expired."""
+    rows = list(certifications_of(candidate))
+    return Overview(
+        active_groups=by_group([r for r in rows if r.status == "active"]),
+        in_progress=[r for r in rows if r.status == "in_progress"],
+        expired=[r for r in rows if r.status == "expired"],
+    )
+
+
+def held_by_code(candidate: Candidate, code: str) -> CandidateCertification | None:
+    """One of the candidate's certifications, by catalog code; None if not theirs."""
+    return (
+        CandidateCertification.select(CandidateCertification, Certification)
+        .join(Certification)
+        .where((CandidateCertification.candidate == candidate) & (Certification.code == code))
+        .first()
+    )
 
 
 def detail(candidate: Candidate, held: CandidateCertification, today: date) -> Detail:

@@ -8,7 +8,6 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import groupby
 
 from peewee import fn
 
@@ -272,16 +271,6 @@ def listed_certifications(transcript: Transcript, today: date) -> list[Candidate
             if held.status == "active" and (held.expires_on is None or held.expires_on >= today)
         ]
     return listed
-
-
-def grouped(certifications) -> list[tuple[str, list[CandidateCertification]]]:
-    """Certifications under their group headers, keeping the program's order."""
-    return [
-        (group_name, list(rows))
-        for group_name, rows in groupby(
-            certifications, key=lambda held: held.certification.group_name
-        )
-    ]
 
 
 # --- The public page ---------------------------------------------------------------------
