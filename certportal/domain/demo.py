@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from certportal.db import database
 from certportal.domain.certifications import recompute
 from certportal.domain.lifecycle import add_months
-from certportal.domain.mapping import fold_name
+from certportal.domain.mapping import email_key, fold_name
 from certportal.domain.passwords import hash_password
 from certportal.models import (
     Agreement,
@@ -63,7 +63,7 @@ def load_demo_data(today: date | None = None) -> bool:
 
 def _candidate(**fields) -> Candidate:
     fields.setdefault("program_id", fields["login_id"])
-    fields["email_key"] = fields["email"].lower()
+    fields["email_key"] = email_key(fields["email"])
     fields["last_name_key"] = fold_name(fields["last_name"])
     return Candidate.create(**fields)
 

@@ -20,6 +20,7 @@ from certportal.db import database
 from certportal.domain.bulk import column_in, insert_rows
 from certportal.domain.certifications import recompute_many
 from certportal.domain.lifecycle import add_months
+from certportal.domain.mapping import email_key, fold_name
 from certportal.models import Candidate, CeCredit, Exam, ExamResult, ImportBatch, utcnow
 
 CHUNK = 1000
@@ -245,10 +246,10 @@ def _create_candidates(new_candidates: dict[str, dict], candidates: dict[str, in
             "login_id": login_id,
             "program_id": login_id,
             "email": row["email"],
-            "email_key": row["email"].lower(),
+            "email_key": email_key(row["email"]),
             "first_name": row.get("first_name", ""),
             "last_name": row.get("last_name", ""),
-            "last_name_key": row.get("last_name", "").casefold(),
+            "last_name_key": fold_name(row.get("last_name", "")),
             "created_at": now,
         }
         for login_id, row in new_candidates.items()

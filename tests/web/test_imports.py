@@ -200,3 +200,18 @@ def test_certs_grant_and_refresh(app, db):
     assert CertificationEvent.select().count() == events
     refused = run(app, "certs", "grant", "CSCO10000001", "NOPE")
     assert refused.exit_code != 0 and 'No certification has the code "NOPE"' in refused.output
+
+
+def test_an_imported_candidate_can_map_themselves_by_email_or_score_report(app, db, tmp_path):
+    from certportal.domain.mapping import ONE_UNMAPPED, map_by_score_report, request_by_email
+
+    day = TODAY - timedelta(days=3)
+    path = write(
+        tmp_path,
+        "vue-accents.csv",
+        EXAM_HEADER + f"CSCO20000003, Luz.Nunez@Example.com ,Luz,Núñez,200-301,VUE-3,Pass,{day}\n",
+    )
+    assert run(app, "import", "exams", path).exit_code == 0
+    assert request_by_email("luz.nunez@example.com").kind == ONE_UNMAPPED
+    notice = map_by_score_report("NUNEZ", "VUE-3", "luz@example.org")
+    assert (notice.kind, notice.candidate.login_id) == (ONE_UNMAPPED, "CSCO20000003")
