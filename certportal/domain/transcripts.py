@@ -410,7 +410,7 @@ def transcript_email(program_name: str, transcript: Transcript, link: str) -> Tr
         f"This email was sent because we received a request to have transcript information "
         f"for {name} emailed to you.\n"
         f"\n"
-        f"Please click the following link to view transcript {transcript.public_id}:\n"
+        f"Please click the following link to view transcript\n"
         f"{link}\n"
         f"\n"
         f"This transcript currently expires on {long_date(expires)}.\n"

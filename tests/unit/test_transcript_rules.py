@@ -27,7 +27,7 @@ def test_the_email_is_the_guides_sample_message():
         "This email was sent because we received a request to have transcript information "
         "for John Doe emailed to you.\n"
         "\n"
-        "Please click the following link to view transcript 15KDEQ4K1BV1133H:\n"
+        "Please click the following link to view transcript\n"
         "https://certs.example.org/t/15KDEQ4K1BV1133H\n"
         "\n"
         "This transcript currently expires on Tuesday, December 10, 2019.\n"

@@ -469,7 +469,7 @@ def test_preview_shows_the_guides_message(candidate_client, db):
     assert "Cisco - Transcript for John Doe" in page
     assert ("This email was sent because we received a request to have transcript information "
             "for John Doe emailed to you.") in page
-    assert f"Please click the following link to view transcript {transcript.public_id}:" in page
+    assert "Please click the following link to view transcript" in page
     assert f"http://localhost/t/{transcript.public_id}" in page
     assert (f"This transcript currently expires on {expires:%A}, {expires:%B} {expires.day}, "
             f"{expires.year}.") in page
