@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    HiddenField,
     RadioField,
     SelectMultipleField,
     StringField,
@@ -42,7 +41,7 @@ EMAIL_MAX = 254
 
 
 class TranscriptForm(FlaskForm):
-    public_id = HiddenField()
+    # No transcript id among the fields: the server alone chooses it, when it saves.
     display_name = StringField("Display name")
     show_dates = BooleanField("Show certification dates")
     show_address = BooleanField("Show address")
@@ -127,7 +126,6 @@ def _form_for(transcript=None) -> TranscriptForm:
     candidate = current_candidate()
     if transcript is None:
         data = {
-            "public_id": rules.new_public_id(),
             "display_name": candidate.full_name,
             "show_dates": True,
             "only_active": True,
@@ -137,7 +135,6 @@ def _form_for(transcript=None) -> TranscriptForm:
         }
     else:
         data = {
-            "public_id": transcript.public_id,
             "display_name": transcript.display_name,
             "show_dates": transcript.show_dates,
             "show_address": transcript.show_address,
@@ -219,9 +216,7 @@ def _save(form: TranscriptForm, transcript=None):
     try:
         if not errors:
             if transcript is None:
-                return rules.create_transcript(
-                    candidate, data, _today(), public_id=form.public_id.data
-                )
+                return rules.create_transcript(candidate, data, _today())
             return rules.update_transcript(transcript, data, _today())
         rules.check_input(candidate, data, _today())
     except rules.TranscriptError as error:
@@ -256,7 +251,6 @@ def edit(public_id: str):
     if request.method == "GET":
         return _render_form(_form_for(transcript), transcript)
     form = _with_choices(TranscriptForm())
-    form.public_id.data = transcript.public_id
     if _save(form, transcript) is None:
         return _render_form(form, transcript, status=422)
     return redirect_after_post(

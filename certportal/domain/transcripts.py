@@ -144,16 +144,10 @@ def _store_selection(transcript: Transcript, data: TranscriptInput) -> None:
         ).execute()
 
 
-def create_transcript(candidate, data: TranscriptInput, today: date,
-                      public_id: str | None = None) -> Transcript:
-    """Check and save a new transcript; the id shown in the form is kept when still free."""
+def create_transcript(candidate, data: TranscriptInput, today: date) -> Transcript:
+    """Check and save a new transcript under a fresh id: ids are never taken from input."""
     check_input(candidate, data, today)
-    if (
-        public_id is None
-        or not PUBLIC_ID_PATTERN.match(public_id)
-        or Transcript.select().where(Transcript.public_id == public_id).exists()
-    ):
-        public_id = new_public_id()
+    public_id = new_public_id()
     with database.atomic():
         transcript = Transcript.create(public_id=public_id, candidate=candidate,
                                        **_columns(data))

@@ -57,13 +57,8 @@ def transcript_form(**overrides):
 
 
 def post_form(client, url, data, headers=None):
-    page = client.get(url)
-    token = csrf_token_from(page.text)
-    public_id = re.search(r'name="public_id" type="hidden" value="([^"]*)"', page.text)
-    payload = {"csrf_token": token, **data}
-    if public_id and "public_id" not in data:
-        payload["public_id"] = public_id.group(1)
-    return client.post(url, data=payload, headers=headers or {})
+    token = csrf_token_from(client.get(url).text)
+    return client.post(url, data={"csrf_token": token, **data}, headers=headers or {})
 
 
 def create(client, headers=None, **overrides):
@@ -104,8 +99,8 @@ def test_new_form_is_a_page_alone_and_a_fragment_for_htmx(candidate_client):
     assert full.status_code == 200 and "<html" in full.text
     fragment = candidate_client.get("/transcripts/new", headers=PARTIAL)
     assert "<html" not in fragment.text and fragment.text.lstrip().startswith("<form")
-    public_id = re.search(r'name="public_id" type="hidden" value="([^"]*)"', full.text).group(1)
-    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{16}", public_id)
+    # The id is the server's to choose, when it saves: the form has no field for it.
+    assert 'name="public_id"' not in full.text and "Assigned when you save." in full.text
     for label in ("Transcript ID", "Display name", "Show certification dates", "Show address",
                   "Show only active certifications", "Expires after", "Description", "Remarks",
                   "Active certifications", "All New Certificates",
@@ -132,13 +127,21 @@ def test_create_saves_the_transcript_and_redirects_with_a_message(candidate_clie
     assert "For my employer" in page and transcript.public_id in page
 
 
-def test_create_keeps_the_id_shown_in_the_form(candidate_client, db):
-    page = candidate_client.get("/transcripts/new").text
-    public_id = re.search(r'name="public_id" type="hidden" value="([^"]*)"', page).group(1)
-    token = csrf_token_from(page)
-    candidate_client.post("/transcripts/new",
-                          data={"csrf_token": token, "public_id": public_id, **transcript_form()})
-    assert newest_transcript().public_id == public_id
+def test_a_posted_transcript_id_is_ignored_the_server_chooses_it(candidate_client, client, db):
+    chosen = "15KDEQ4K1BV1133H"
+    assert create(candidate_client, public_id=chosen).status_code == 303
+    created = newest_transcript()
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{16}", created.public_id)
+    assert created.public_id != chosen
+    assert not Transcript.select().where(Transcript.public_id == chosen).exists()
+    assert client.get(f"/t/{chosen}").status_code == 404
+    # Nor does an edit move a transcript to the posted id.
+    response = post_form(candidate_client, f"/transcripts/{created.public_id}/edit",
+                         transcript_form(public_id=chosen, description="Moved?"))
+    assert response.status_code == 303
+    edited = Transcript.get_by_id(created.id)
+    assert (edited.public_id, edited.description) == (created.public_id, "Moved?")
+    assert Transcript.select().count() == 1
 
 
 def test_create_with_htmx_answers_the_updated_list_with_the_new_row(candidate_client, db):
