@@ -92,8 +92,10 @@ def new_case():
             description=form.description.data,
             candidate=_signed_in_candidate(),
         )
+        # Anyone can open a case for any address, so the acknowledgement carries nothing the
+        # visitor typed (description, login IDs): only the case number and fixed text.
         context = {
-            "case": case,
+            "case_number": case.case_number,
             "kind_label": support.KINDS[case.kind],
             "program_name": current_app.config["PROGRAM_NAME"],
         }

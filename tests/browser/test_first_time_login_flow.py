@@ -139,6 +139,6 @@ def test_forgot_password_support_case_and_outbox_pass_axe(page, live_server, con
     expect(page.get_by_role("link", name="Support case SC-")).to_be_visible()
     assert_no_axe_violations(page)
     page.get_by_role("link", name="Support case SC-").click()
-    expect(page.get_by_text("Please merge CSCO10000001")).to_be_visible()
+    expect(page.get_by_text("We have received support case SC-")).to_be_visible()
     assert_no_axe_violations(page)
     assert console_errors == []
