@@ -66,7 +66,6 @@ def prepare_database(workdir: Path) -> tuple[str, str]:
         transcript = transcripts.create_transcript(
             john,
             transcripts.TranscriptInput(
-                display_name=john.full_name,
                 expires_on=date.today() + timedelta(days=30),
                 show_address=True,
                 only_active=False,

@@ -42,7 +42,8 @@ EMAIL_MAX = 254
 
 class TranscriptForm(FlaskForm):
     # No transcript id among the fields: the server alone chooses it, when it saves.
-    display_name = StringField("Display name")
+    # The forms of the name on record (choices set per candidate); no free-text name.
+    name_form = RadioField("Display name", choices=[])
     show_dates = BooleanField("Show certification dates")
     show_address = BooleanField("Show address")
     only_active = BooleanField("Show only active certifications")
@@ -97,6 +98,7 @@ def _render_index(saved=None, status=200):
             transcript,
             public_link(transcript),
             rules.owner_status(transcript, candidate.verification_consent, today),
+            rules.shown_name(candidate, transcript.name_form),
         )
         for transcript in rules.transcripts_of(candidate)
     ]
@@ -126,7 +128,7 @@ def _form_for(transcript=None) -> TranscriptForm:
     candidate = current_candidate()
     if transcript is None:
         data = {
-            "display_name": candidate.full_name,
+            "name_form": rules.DEFAULT_NAME_FORM,
             "show_dates": True,
             "only_active": True,
             "expires_after": str(rules.DEFAULT_EXPIRY_DAYS),
@@ -135,7 +137,7 @@ def _form_for(transcript=None) -> TranscriptForm:
         }
     else:
         data = {
-            "display_name": transcript.display_name,
+            "name_form": rules.effective_name_form(candidate, transcript.name_form),
             "show_dates": transcript.show_dates,
             "show_address": transcript.show_address,
             "only_active": transcript.only_active,
@@ -153,7 +155,12 @@ def _form_for(transcript=None) -> TranscriptForm:
 
 
 def _with_choices(form: TranscriptForm) -> TranscriptForm:
-    held = list(rules.showable_certifications(current_candidate()))
+    candidate = current_candidate()
+    form.name_form.choices = [
+        SelectChoice(name_form, f"{name} ({rules.NAME_FORMS[name_form]})")
+        for name_form, name in rules.name_forms(candidate).items()
+    ]
+    held = list(rules.showable_certifications(candidate))
     form.certifications.choices = [
         SelectChoice(row.certification_id, row.certification.name) for row in held
     ]
@@ -175,8 +182,8 @@ def _input_from(form: TranscriptForm) -> tuple[rules.TranscriptInput, dict[str, 
         errors["expires_on"] = "Choose when the transcript expires."
         expires_on = today
     data = rules.TranscriptInput(
-        display_name=form.display_name.data or "",
         expires_on=expires_on,
+        name_form=form.name_form.data or "",
         description=form.description.data or "",
         remarks=form.remarks.data or "",
         show_dates=bool(form.show_dates.data),
@@ -308,6 +315,7 @@ def _email_limit() -> int:
 
 def _render_email(transcript, form, status=200, preview=None, sent_to=None):
     link = public_link(transcript)
+    name = rules.shown_name(transcript.candidate, transcript.name_form)
     return render_page(
         "transcripts/email.html",
         "content",
@@ -318,7 +326,8 @@ def _render_email(transcript, form, status=200, preview=None, sent_to=None):
         link=link,
         preview=preview,
         sent_to=sent_to,
-        share=share_links(link, transcript.display_name),
+        name=name,
+        share=share_links(link, name),
         today=_today(),
     )
 
@@ -418,6 +427,7 @@ def public(public_id: str):
             "transcripts/public.html",
             transcript=transcript,
             candidate=transcript.candidate,
+            name=rules.shown_name(transcript.candidate, transcript.name_form),
             groups=by_group(certifications),
         )
         response = make_response(body)

@@ -34,7 +34,6 @@ EXPIRY_PERIODS_DAYS = (30, 90, 365)
 DEFAULT_EXPIRY_DAYS = 30
 # A transcript always ends: the furthest expiry a candidate may choose.
 LONGEST_EXPIRY = timedelta(days=3 * 365)
-DISPLAY_NAME_MAX = 200
 DESCRIPTION_MAX = 200
 REMARKS_MAX = 1000
 SELECTIONS = ("active", "all_new", "chosen")
@@ -53,10 +52,19 @@ class TranscriptError(ValueError):
         self.errors = errors
 
 
+# A transcript shows the name on record, in one of these forms: never words of its own.
+NAME_FORMS = {
+    "full": "full name",
+    "initials": "initials of given names",
+    "localized": "localized name",
+}
+DEFAULT_NAME_FORM = "full"
+
+
 @dataclass
 class TranscriptInput:
-    display_name: str
     expires_on: date
+    name_form: str = DEFAULT_NAME_FORM
     description: str = ""
     remarks: str = ""
     show_dates: bool = True
@@ -64,6 +72,56 @@ class TranscriptInput:
     only_active: bool = True
     selection: str = "active"
     certification_ids: list[int] = field(default_factory=list)
+
+
+def _initials_name(first_name: str, last_name: str) -> str:
+    """'Mary Ann' 'Smith' → 'M. A. Smith'; a hyphenated given name keeps its hyphen: 'J.-L.'."""
+    initials = " ".join(
+        "-".join(f"{part[0]}." for part in word.split("-") if part) for word in first_name.split()
+    )
+    return " ".join(part for part in (initials, last_name.strip()) if part)
+
+
+def name_forms(person) -> dict[str, str]:
+    """The forms of the name on record a transcript may show, each with the name as shown.
+
+    The full name always; the initials of the given names and the localized name when the
+    record has them and they read differently. `person` is a Candidate (saved or not).
+    """
+    full = person.full_name
+    forms = {"full": full}
+    if person.first_name.strip() and person.last_name.strip():
+        initials = _initials_name(person.first_name, person.last_name)
+        if initials != full:
+            forms["initials"] = initials
+    localized = person.localized_full_name.strip()
+    if localized and localized != full:
+        forms["localized"] = localized
+    return forms
+
+
+def effective_name_form(person, name_form: str) -> str:
+    """The form a transcript shows: its own, or the full name once the record no longer has
+    that form (a localized name removed, say)."""
+    return name_form if name_form in name_forms(person) else DEFAULT_NAME_FORM
+
+
+def shown_name(person, name_form: str) -> str:
+    """The name a transcript shows: its form of the name on record."""
+    return name_forms(person)[effective_name_form(person, name_form)]
+
+
+def closest_name_form(person, text: str) -> str:
+    """The form a free-text display name reads like (dots, spaces and case aside); the full
+    name when it reads like none of them."""
+
+    def folded(name: str) -> str:
+        return "".join(name.replace(".", " ").split()).casefold()
+
+    for name_form, name in name_forms(person).items():
+        if folded(name) == folded(text):
+            return name_form
+    return DEFAULT_NAME_FORM
 
 
 def new_public_id() -> str:
@@ -91,13 +149,18 @@ def _held_certification_ids(candidate, status: str | None = None) -> set[int]:
 def check_input(candidate, data: TranscriptInput, today: date) -> None:
     """Raise TranscriptError naming every field the rules refuse."""
     errors = {}
-    if not data.display_name.strip():
-        errors["display_name"] = "Enter the name the transcript shows."
-    elif len(data.display_name) > DISPLAY_NAME_MAX:
-        errors["display_name"] = f"Use at most {DISPLAY_NAME_MAX} characters."
-    elif CONTROL_CHARACTERS.search(data.display_name):
-        # The name goes into an email's Subject line: one line, no control characters.
-        errors["display_name"] = "Write the name on one line."
+    forms = name_forms(candidate)
+    if not data.name_form:
+        errors["name_form"] = "Choose how the transcript shows your name."
+    elif data.name_form not in forms:
+        errors["name_form"] = (
+            "Choose one of the forms of your name listed: a transcript shows the name on "
+            "your record."
+        )
+    elif not forms[data.name_form].strip():
+        errors["name_form"] = (
+            "Your record has no name to show yet: open a support case to have it added."
+        )
     if len(data.description) > DESCRIPTION_MAX:
         errors["description"] = f"Use at most {DESCRIPTION_MAX} characters."
     elif CONTROL_CHARACTERS.search(data.description):
@@ -169,7 +232,7 @@ def update_transcript(transcript: Transcript, data: TranscriptInput, today: date
 
 def _columns(data: TranscriptInput) -> dict:
     return {
-        "display_name": data.display_name.strip(),
+        "name_form": data.name_form,
         "description": data.description.strip(),
         "remarks": data.remarks.strip(),
         "show_dates": data.show_dates,
@@ -198,9 +261,13 @@ def transcripts_of(candidate):
 
 def transcript_of(candidate, public_id: str) -> Transcript | None:
     """The candidate's own transcript with this id; None for anyone else's."""
-    return Transcript.get_or_none(
+    transcript = Transcript.get_or_none(
         (Transcript.public_id == public_id) & (Transcript.candidate == candidate)
     )
+    if transcript is not None:
+        # Its name is the candidate's: no second query to read the candidate again.
+        transcript.candidate = candidate
+    return transcript
 
 
 def chosen_certification_ids(transcript: Transcript) -> list[int]:
@@ -316,6 +383,8 @@ _PUBLIC_BY_ID = CompiledQuery(
         Candidate.id,
         Candidate.first_name,
         Candidate.last_name,
+        Candidate.localized_first_name,
+        Candidate.localized_last_name,
         Candidate.verification_consent,
         *PUBLIC_ADDRESS_COLUMNS,
     )
@@ -341,7 +410,7 @@ def content_tag(transcript: Transcript, certifications, today: date) -> str:
         transcript.public_id,
         transcript.updated_at.isoformat(),
         today.isoformat(),
-        candidate.full_name,
+        shown_name(candidate, transcript.name_form),
         "|".join(getattr(candidate, column.name) for column in PUBLIC_ADDRESS_COLUMNS)
         if transcript.show_address
         else "",
@@ -397,8 +466,12 @@ class TranscriptEmail:
 
 
 def transcript_email(program_name: str, transcript: Transcript, link: str) -> TranscriptEmail:
-    """The guide's sample email; the preview and the sent message both come from here."""
-    name = transcript.display_name
+    """The guide's sample email; the preview and the sent message both come from here.
+
+    It goes to any address the candidate types, so it carries no words of the candidate's
+    (description, remarks): only the name on record, the link and the expiry date.
+    """
+    name = shown_name(transcript.candidate, transcript.name_form)
     expires = transcript.expires_on
     text = (
         f"This email was sent because we received a request to have transcript information "

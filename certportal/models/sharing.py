@@ -18,7 +18,8 @@ from certportal.models.people import Candidate
 class Transcript(TimestampedModel):
     public_id = CharField(max_length=16, unique=True)
     candidate = ForeignKeyField(Candidate, on_delete="CASCADE", backref="transcripts")
-    display_name = CharField(max_length=200)
+    # How the name on record is shown (full | initials | localized): never free text.
+    name_form = CharField(max_length=16, default="full")
     description = CharField(max_length=200, default="")
     remarks = TextField(default="")
     show_dates = BooleanField(default=True)

@@ -10,7 +10,7 @@ def sample(**overrides) -> Transcript:
     candidate = Candidate(first_name="John", last_name="Doe", verification_consent=True)
     fields = {
         "public_id": "15KDEQ4K1BV1133H",
-        "display_name": "John Doe",
+        "name_form": "full",
         "expires_on": date(2019, 12, 10),
         "disabled_at": None,
         "candidate": candidate,
@@ -56,3 +56,32 @@ def test_public_ids_are_16_readable_characters_and_malformed_ids_are_never_looke
     for malformed in ("15kdeq4k1bv1133h", "15KDEQ4K1BV1133", "15KDEQ4K1BV1133HX", "ILOU" * 4):
         assert not rules.PUBLIC_ID_PATTERN.match(malformed)
         assert rules.find_public(malformed) is None
+
+
+def person(first, last, localized_first="", localized_last=""):
+    return Candidate(first_name=first, last_name=last, localized_first_name=localized_first,
+                     localized_last_name=localized_last)
+
+
+def test_the_name_forms_come_from_the_record_alone():
+    assert rules.name_forms(person("John", "Doe")) == {"full": "John Doe", "initials": "J. Doe"}
+    assert rules.name_forms(person("Mary Ann", "Smith-Jones"))["initials"] == "M. A. Smith-Jones"
+    assert rules.name_forms(person("Jean-Luc", "Picard"))["initials"] == "J.-L. Picard"
+    assert rules.name_forms(person("Mei", "Wang", "美", "王")) == {
+        "full": "Mei Wang", "initials": "M. Wang", "localized": "王美"}
+    # No given name: the initials would read like the full name, so they are not offered.
+    assert rules.name_forms(person("", "Doe")) == {"full": "Doe"}
+
+
+def test_a_form_the_record_no_longer_has_shows_the_full_name():
+    assert rules.shown_name(person("Mei", "Wang", "美", "王"), "localized") == "王美"
+    assert rules.shown_name(person("Mei", "Wang"), "localized") == "Mei Wang"
+    assert rules.shown_name(person("Mei", "Wang"), "Somebody Else") == "Mei Wang"
+
+
+def test_an_old_free_text_name_maps_to_the_form_it_reads_like():
+    john = person("John", "Doe", "约翰", "多伊")
+    assert rules.closest_name_form(john, "JOHN  DOE") == "full"
+    assert rules.closest_name_form(john, "J Doe") == "initials"
+    assert rules.closest_name_form(john, "多伊 约翰") == "localized"
+    assert rules.closest_name_form(john, "Verified by the certification team") == "full"

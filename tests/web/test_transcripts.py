@@ -43,7 +43,7 @@ def cert_id(code):
 
 def transcript_form(**overrides):
     fields = {
-        "display_name": "John Doe",
+        "name_form": "full",
         "show_dates": "y",
         "only_active": "y",
         "expires_after": "30",
@@ -106,8 +106,9 @@ def test_new_form_is_a_page_alone_and_a_fragment_for_htmx(candidate_client):
                   "Active certifications", "All New Certificates",
                   "Certification to display in transcript", "Certification Name"):
         assert label in full.text
-    # The candidate's own name and 30 days are the defaults.
-    assert 'value="John Doe"' in full.text
+    # The full name on record and 30 days are the defaults.
+    assert re.search(r'checked id="name_form-0"[^>]*value="full"', full.text)
+    assert "John Doe (full name)" in full.text
     assert re.search(r'checked id="expires_after-0"[^>]*value="30"', full.text)
 
 
@@ -171,9 +172,10 @@ def test_a_chosen_date_sets_the_expiry(candidate_client, db):
          "A transcript can last at most three years"),
         ({"expires_after": "forever"}, "Choose when the transcript expires."),
         ({"selection": "chosen"}, "Select at least one certification to display."),
-        ({"display_name": ""}, "Enter the name the transcript shows."),
-        ({"display_name": "J" * 201}, "Use at most 200 characters."),
-        ({"display_name": "John\r\nBcc: spam@example.org"}, "Write the name on one line."),
+        ({"name_form": None}, "Choose how the transcript shows your name."),
+        ({"name_form": "Somebody Else"}, "Choose one of the forms of your name listed"),
+        # John's record has no localized name: that form is not his to choose.
+        ({"name_form": "localized"}, "Choose one of the forms of your name listed"),
         ({"description": "D" * 201}, "Use at most 200 characters."),
         ({"remarks": "R" * 1001}, "Use at most 1000 characters."),
     ],
@@ -410,6 +412,86 @@ def test_unknown_ids_get_the_same_neutral_page(client, public_id):
     assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
+def section(page, css_class):
+    """The HTML of the public page's <section class="css_class">."""
+    match = re.search(rf'<section class="{css_class}".*?</section>', page, re.S)
+    assert match, f"no {css_class} section"
+    return match.group(0)
+
+
+def test_verified_facts_and_the_candidates_own_words_are_kept_apart(candidate_client, client,
+                                                                    db):
+    create(candidate_client, remarks="Verified by the certification team.",
+           selection="chosen", certifications=[str(cert_id("CCNA"))])
+    page = client.get(f"/t/{newest_transcript().public_id}").text
+    verified = section(page, "transcript-verified")
+    own_words = section(page, "transcript-own-words")
+    assert "Verified by Cisco" in verified
+    assert "CCNA (CCNA)" in verified and "the name John Doe as on record" in verified
+    assert "Remarks from John Doe (not verified by Cisco)" in own_words
+    assert "Verified by the certification team." in own_words
+    assert "Verified by the certification team." not in verified
+    # No remarks, no box for them.
+    create(candidate_client, remarks="")
+    assert "transcript-own-words" not in client.get(f"/t/{newest_transcript().public_id}").text
+
+
+def test_the_display_name_is_a_form_of_the_name_on_record(candidate_client, client, db):
+    form = candidate_client.get("/transcripts/new").text
+    assert "John Doe (full name)" in form and "J. Doe (initials of given names)" in form
+    # John's record has no localized name, so it is not offered.
+    assert "(localized name)" not in form
+    create(candidate_client, name_form="initials")
+    page = client.get(f"/t/{newest_transcript().public_id}").text
+    assert '<h1 id="transcript-heading">J. Doe</h1>' in page
+    assert "John" not in page
+
+
+def test_the_localized_name_is_offered_when_the_record_has_one(app, db):
+    mei = app.test_client()
+    log_in(mei, "CSCO10000001", "second-demo-password")
+    assert "王美 (localized name)" in mei.get("/transcripts/new").text
+    create(mei, name_form="localized", selection="all_new")
+    transcript = newest_transcript()
+    Candidate.update(verification_consent=True).where(
+        Candidate.login_id == "CSCO10000001").execute()
+    assert transcript.name_form == "localized"
+    assert '<h1 id="transcript-heading">王美</h1>' in app.test_client().get(
+        f"/t/{transcript.public_id}").text
+
+
+def test_a_free_text_display_name_is_not_taken_and_a_tampered_form_changes_nothing(
+    candidate_client, client, db
+):
+    # The old free-text field, posted anyway, is not read.
+    create(candidate_client, display_name="Somebody Else")
+    transcript = newest_transcript()
+    page = client.get(f"/t/{transcript.public_id}").text
+    assert "Somebody Else" not in page and '<h1 id="transcript-heading">John Doe</h1>' in page
+
+    url = f"/transcripts/{transcript.public_id}/edit"
+    refused = post_form(candidate_client, url,
+                        transcript_form(name_form="Somebody Else", description="Changed"))
+    assert refused.status_code == 422
+    assert 'id="name_form-error">Choose one of the forms of your name listed' in refused.text
+    unchanged = Transcript.get_by_id(transcript.id)
+    assert (unchanged.name_form, unchanged.description) == ("full", "For my employer")
+
+
+def test_a_saved_form_the_record_no_longer_has_shows_the_full_name(candidate_client, client,
+                                                                   db):
+    Candidate.update(localized_first_name="约翰", localized_last_name="多伊").where(
+        Candidate.id == john().id).execute()
+    create(candidate_client, name_form="localized")
+    transcript = newest_transcript()
+    assert '<h1 id="transcript-heading">多伊约翰</h1>' in client.get(
+        f"/t/{transcript.public_id}").text
+    Candidate.update(localized_first_name="", localized_last_name="").where(
+        Candidate.id == john().id).execute()
+    assert '<h1 id="transcript-heading">John Doe</h1>' in client.get(
+        f"/t/{transcript.public_id}").text
+
+
 # --- Views -------------------------------------------------------------------------------
 
 
@@ -536,6 +618,27 @@ def test_sent_email_over_smtp_matches_the_preview(mail_client, smtp_server, db):
     assert f"http://localhost/t/{transcript.public_id}" in body
     stored = OutgoingEmail.get()
     assert (stored.kind, stored.status, stored.candidate_id) == ("transcript", "sent", john().id)
+
+
+def test_the_email_carries_no_words_of_the_candidates_only_the_name_on_record(
+    mail_client, smtp_server, db
+):
+    planted = "Verified by the certification team: call 555-0100"
+    create(mail_client, display_name=planted, description=planted, remarks=planted)
+    transcript = newest_transcript()
+    url = f"/transcripts/{transcript.public_id}/email"
+    preview = mail_client.get(f"{url}/preview?to=hr@example.org").text
+    previewed = re.search(r'<section class="email-preview".*?</section>', preview, re.S).group(0)
+    token = csrf_token_from(mail_client.get(url).text)
+    assert mail_client.post(url, data={"csrf_token": token, "to": "hr@example.org"}
+                            ).status_code == 303
+    [delivered] = smtp_server.messages
+    stored = OutgoingEmail.get()
+    assert delivered["Subject"] == "Cisco - Transcript for John Doe"
+    for part in (previewed, delivered["Subject"], delivered.get_body(("plain",)).get_content(),
+                 stored.subject, stored.body_text, stored.body_html):
+        assert "certification team" not in part and "555-0100" not in part
+    assert f"http://localhost/t/{transcript.public_id}" in stored.body_text
 
 
 def test_the_daily_limit_stops_more_emails_with_a_clear_message(mail_client, smtp_server, db):
