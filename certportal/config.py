@@ -80,5 +80,20 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
             "MAPPING_ADDRESS_RATE_LIMIT", "3 per 15 minutes;10 per day"
         ),
     }
+    settings.update(_payment_settings(env))
     settings.update({key: value for key, value in overrides.items() if key != "BASE_URL"})
     return settings
+
+
+def _payment_settings(env) -> dict:
+    """Stripe (certportal.payments). STRIPE_API_BASE points at localstripe in development
+    and tests; empty means Stripe itself."""
+    return {
+        name: env.get(name, "")
+        for name in (
+            "STRIPE_API_KEY",
+            "STRIPE_API_BASE",
+            "STRIPE_PUBLISHABLE_KEY",
+            "STRIPE_WEBHOOK_SECRET",
+        )
+    }

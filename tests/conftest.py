@@ -13,6 +13,8 @@ import pytest
 from certportal import create_app
 from certportal.db import bind, database, release_connections, upgrade_schema
 
+pytest_plugins = ("tests.payment_fixtures",)
+
 POSTGRES_URL = os.environ.get("CERTPORTAL_TEST_DATABASE_URL", "")
 CSRF_INPUT = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
