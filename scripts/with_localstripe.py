@@ -33,6 +33,21 @@ whose own command line cannot do them:
   still running 409), which localstripe ignores; `DELETE /_config/data` also forgets the keys
   and the webhooks, and `DELETE /_config/webhooks/ID` removes one webhook.
 
+Where localstripe 1.15 differs from Stripe (write tests and flows with these in mind):
+
+- `payment_method` is accepted when a PaymentIntent is created, not on confirm (500 "Not
+  implemented"); parameters it does not know (`description`, `receipt_email`,
+  `automatic_payment_methods`, `return_url` on confirm, ...) are a 400 "Unexpected ...".
+- 4000000000000002 and `pm_card_visa_chargeDeclined` are declined only when attached to a
+  customer: on a PaymentIntent they pay. Use 4000000000000341 or `pm_card_chargeCustomerFail`
+  for a declined charge; 4000002500003155 asks for 3-D Secure.
+- A PaymentIntent declined once cannot be confirmed again with another card: pay with a new
+  intent (a new attempt). Its 402 error does not name the intent.
+- Webhooks arrive about a second after the event; there is no retry of failed deliveries.
+- The Stripe.js stand-in has no `createPaymentMethod` (a no-op); `createToken(element)` works
+  (its `card.id` is accepted as a `payment_method`), and `confirmCardPayment(secret)` only
+  plays the 3-D Secure step of an intent already confirmed on the server.
+
 The control side is standard library only; the server side needs localstripe (and aiohttp).
 """
 
