@@ -1,0 +1,1 @@
+"""Files the portal hands out: baked badge images (and, later, PDFs and artwork)."""
