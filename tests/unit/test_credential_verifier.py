@@ -1,0 +1,191 @@
+"""The portal's credentials through an independent verifier: Digital Bazaar's JavaScript stack.
+
+tests/verifier/verify.mjs runs on Node with @digitalbazaar/vc, data-integrity,
+eddsa-rdfc-2022-cryptosuite, ed25519-multikey and vc-bitstring-status-list at the versions
+of the committed package-lock.json, installed with `npm ci` once (again when the lock file
+changes). It reads everything from files given to it: our contexts, the issuer's published
+document and the status list; nothing from the network.
+
+Without node/npm these tests skip, except under CI=true, where they fail.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from certportal.domain.linked_data import CONTEXT_FILES, CONTEXTS_DIR
+from tests.credential_samples import (
+    ISSUER,
+    OLD_KEY,
+    STATUS_LIST_URL,
+    field_paths,
+    issuer_document,
+    signed_badge,
+    signed_clr,
+    signed_status_list,
+    tampered,
+)
+
+VERIFIER_DIR = Path(__file__).resolve().parents[1] / "verifier"
+INSTALL_STAMP = VERIFIER_DIR / "node_modules" / ".certportal-lock-sha256"
+NOW = "2026-06-01T00:00:00Z"
+MINIMUM_NODE = 20
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI", "") in {"true", "TRUE", "True", "1", "yes"}:
+        pytest.fail(f"{reason}; CI must run the independent credential verifier", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def node():
+    """The node binary, with the verifier's packages installed from the lock file."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        _unavailable("node and npm are not on PATH")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout
+    if int(version.strip().lstrip("v").split(".")[0]) < MINIMUM_NODE:
+        _unavailable(f"Node {version.strip()} is older than {MINIMUM_NODE}")
+    lock = hashlib.sha256((VERIFIER_DIR / "package-lock.json").read_bytes()).hexdigest()
+    if not INSTALL_STAMP.is_file() or INSTALL_STAMP.read_text() != lock:
+        install = subprocess.run(
+            [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=VERIFIER_DIR,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if install.returncode != 0:
+            _unavailable(f"npm ci for the credential verifier failed: {install.stderr[-2000:]}")
+        INSTALL_STAMP.write_text(lock)
+    return node
+
+
+@pytest.fixture
+def verify(node, tmp_path):
+    """verify(credential, ...) -> one verdict per credential from verify.mjs."""
+
+    def run(*credentials, status_list=None, now=NOW):
+        documents = {url: CONTEXTS_DIR / name for url, name in CONTEXT_FILES.items()}
+        published = {ISSUER.id: issuer_document(), STATUS_LIST_URL: status_list}
+        for number, (url, document) in enumerate(published.items()):
+            if document is not None:
+                documents[url] = tmp_path / f"document-{number}.json"
+                documents[url].write_text(json.dumps(document))
+        command = [node, str(VERIFIER_DIR / "verify.mjs"), "--now", now]
+        for url, path in documents.items():
+            command += ["--document", f"{url}={path}"]
+        for number, credential in enumerate(credentials):
+            path = tmp_path / f"credential-{number}.json"
+            path.write_text(json.dumps(credential))
+            command += ["--credential", str(path)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        verdicts = [json.loads(line) for line in result.stdout.splitlines()]
+        assert len(verdicts) == len(credentials), result.stdout
+        return verdicts
+
+    return run
+
+
+def test_the_verifier_uses_the_same_vc_context_as_its_own_library(node):
+    ours = CONTEXTS_DIR / CONTEXT_FILES["https://www.w3.org/ns/credentials/v2"]
+    theirs = VERIFIER_DIR / "node_modules/@digitalbazaar/credentials-context/contexts/v2.jsonld"
+
+    assert json.loads(ours.read_text()) == json.loads(theirs.read_text())
+
+
+def test_a_fresh_badge_is_accepted(verify):
+    (verdict,) = verify(signed_badge(), status_list=signed_status_list(revoked=[]))
+
+    assert verdict["verified"], verdict["error"]
+    assert verdict["revoked"] is False
+
+
+def test_a_clr_transcript_and_every_badge_in_it_are_accepted(verify):
+    clr = signed_clr([signed_badge("CCNA", 7), signed_badge("CCNP", 8)])
+
+    (verdict,) = verify(clr, status_list=signed_status_list(revoked=[]))
+
+    assert verdict["verified"], verdict["error"]
+    assert [entry["verified"] for entry in verdict["embedded"]] == [True, True]
+    assert [entry["revoked"] for entry in verdict["embedded"]] == [False, False]
+
+
+def test_a_badge_with_any_field_changed_is_rejected(verify):
+    badge = signed_badge()
+    paths = list(field_paths(badge))
+
+    listing = signed_status_list([])
+
+    verdicts = verify(*[tampered(badge, path) for path in paths], status_list=listing)
+
+    accepted = [
+        ".".join(map(str, path))
+        for path, verdict in zip(paths, verdicts, strict=True)
+        if verdict["verified"]
+    ]
+    assert accepted == [], "changed fields the verifier still accepted"
+    assert len(paths) > 30  # every leaf of the badge, proof included
+
+
+def test_a_clr_with_a_changed_badge_inside_is_rejected(verify):
+    clr = signed_clr([signed_badge("CCNA", 7), signed_badge("CCNP", 8)])
+    inner = ("credentialSubject", "verifiableCredential", 1)
+
+    verdicts = verify(
+        tampered(clr, (*inner, "credentialSubject", "achievement", "name")),
+        tampered(clr, (*inner, "proof", "proofValue")),
+        tampered(clr, ("name",)),
+        status_list=signed_status_list([]),
+    )
+
+    assert [verdict["verified"] for verdict in verdicts] == [False, False, False]
+
+
+def test_a_revoked_badge_reports_revoked(verify):
+    listing = signed_status_list(revoked=[7])
+
+    revoked, other = verify(signed_badge("CCNA", 7), signed_badge("CCNP", 8), status_list=listing)
+
+    assert revoked["verified"], revoked["error"]  # authentic, and revoked
+    assert revoked["revoked"] is True
+    assert other["revoked"] is False
+
+
+def test_the_status_list_credential_itself_verifies(verify):
+    (verdict,) = verify(signed_status_list(revoked=[7, 9]))
+
+    assert verdict["verified"], verdict["error"]
+
+
+def test_a_status_list_changed_after_signing_is_rejected(verify):
+    listing = signed_status_list(revoked=[7])
+    listing["credentialSubject"]["encodedList"] = signed_status_list(revoked=[])[
+        "credentialSubject"
+    ]["encodedList"]
+
+    (verdict,) = verify(signed_badge("CCNA", 7), status_list=listing)
+
+    assert not verdict["verified"]
+
+
+def test_a_badge_signed_with_a_retired_key_still_verifies(verify):
+    (verdict,) = verify(signed_badge(key=OLD_KEY), status_list=signed_status_list([]))
+
+    assert verdict["verified"], verdict["error"]
+
+
+def test_an_expired_badge_is_rejected(verify):
+    listing = signed_status_list([])
+
+    (verdict,) = verify(signed_badge(), status_list=listing, now="2028-03-02T00:00:00Z")
+
+    assert not verdict["verified"]
+    assert "validUntil" in verdict["error"]
