@@ -129,8 +129,11 @@ def canonicalize(document: dict) -> str:
     options = {"documentLoader": document_loader, "contextResolver": resolver, "base": None}
     processor = JsonLdProcessor(on_property_dropped=_refuse_dropped)
     try:
-        _check_identifiers(processor.expand(document, dict(options)))
-        return processor.normalize(document, {**options, **_CANONICALIZATION})
+        expanded = processor.expand(document, dict(options))
+        _check_identifiers(expanded)
+        # Normalizing the expanded form skips a second pass through the contexts, which is
+        # most of the work; the RDF dataset is the same.
+        return processor.normalize(expanded, {**options, **_CANONICALIZATION})
     except JsonLdError as error:
         cause = error
         while cause is not None and not isinstance(cause, UnknownDocumentError):
