@@ -1,6 +1,7 @@
 """Logging in: finding the account, checking the password, lockout, server-side sessions."""
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +16,10 @@ from certportal.models.compiled import TEXT, CompiledQuery
 # Writing last_seen_at on every request would make every page a write; once a minute is
 # precise enough for a 30-minute idle timeout.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+# What a login ID may be made of (ASCII only, so its upper-case form is the same length and
+# never an email address); stored upper-case, so "csco1" and "CSCO1" are one account.
+LOGIN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,15 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def login_id_key(login_id: str) -> str:
+    """The stored form of a login ID however it was typed or imported: 'csco1 ' -> 'CSCO1'."""
+    return login_id.strip().upper()
+
+
+def is_login_id(text: str) -> bool:
+    return LOGIN_ID_PATTERN.fullmatch(text) is not None
+
+
 def find_account(identifier: str) -> Candidate | StaffUser | None:
     """The account a login ID, staff username or email names (only mapped candidates)."""
     identifier = identifier.strip()
@@ -56,7 +70,7 @@ def find_account(identifier: str) -> Candidate | StaffUser | None:
             .limit(2)
         )
         return matches[0] if len(matches) == 1 else None
-    candidate = Candidate.get_or_none(Candidate.login_id == identifier.upper())
+    candidate = Candidate.get_or_none(Candidate.login_id == login_id_key(identifier))
     if candidate is not None:
         return candidate
     return StaffUser.get_or_none(

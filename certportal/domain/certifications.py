@@ -16,6 +16,7 @@ from datetime import date
 from itertools import groupby
 
 from certportal.db import database
+from certportal.domain.accounts import login_id_key
 from certportal.domain.bulk import as_date, column_in, insert_rows, raw_tuples, readable_codes
 from certportal.domain.lifecycle import Facts, Grant, Replay, Rule
 from certportal.domain.requirements import Credit, ExamPass, NodeResult
@@ -330,7 +331,7 @@ def recompute_everyone(today: date) -> int:
 
 def grant(login_id: str, code: str, on: date, today: date, reason: str = "") -> None:
     """Grant a certification by hand (a fact like an exam result) and recompute."""
-    candidate = Candidate.get_or_none(Candidate.login_id == login_id)
+    candidate = Candidate.get_or_none(Candidate.login_id == login_id_key(login_id))
     if candidate is None:
         raise GrantError(f'No candidate has the login ID "{login_id}".')
     certification = Certification.get_or_none(Certification.code == code)

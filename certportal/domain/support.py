@@ -1,11 +1,9 @@
 """Support cases (F4): a request for an account merge or other help, handled by staff later."""
 
-import re
-
+from certportal.domain.accounts import LOGIN_ID_PATTERN, login_id_key
 from certportal.models import SupportCase, random_code
 
 KINDS = {"merge": "Merge my accounts", "other": "Other help"}
-LOGIN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 MAX_DESCRIPTION = 5000
 
 
@@ -13,7 +11,7 @@ def normalize_login_ids(text: str) -> str:
     """'csco1, CSCO2 csco1' → 'CSCO1, CSCO2': separated by anything, upper-cased, unique."""
     seen = []
     for login_id in LOGIN_ID_PATTERN.findall(text or ""):
-        login_id = login_id.upper()
+        login_id = login_id_key(login_id)
         if login_id not in seen:
             seen.append(login_id)
     return ", ".join(seen)
