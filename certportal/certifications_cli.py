@@ -30,6 +30,10 @@ def _run_import(importer, file: Path, skip_invalid: bool) -> None:
             f"{file.name}: {len(refused.report.errors)} error(s); nothing was imported. "
             "Fix the file, or use --skip-invalid to import only the good rows."
         ) from None
+    except OSError as error:
+        raise click.ClickException(
+            f"{file.name}: cannot be read ({error.strerror}); nothing was imported."
+        ) from None
     for line in report.error_lines():
         click.echo(f"skipped: {line}", err=True)
     click.echo(str(report))
