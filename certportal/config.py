@@ -54,6 +54,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "LOAD_DEMO_DATA": development,
         # Transcript emails a candidate may send in 24 hours, so sharing cannot be used to spam.
         "TRANSCRIPT_EMAILS_PER_DAY": int(env.get("TRANSCRIPT_EMAILS_PER_DAY", "20")),
+        # Public transcript pages (/t/<id>) per IP, so ids cannot be guessed nor views inflated.
+        "TRANSCRIPT_RATE_LIMIT": env.get("TRANSCRIPT_RATE_LIMIT", "60 per minute;600 per hour"),
         # Sessions: a signed cookie carries only the id of a server-side session record.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

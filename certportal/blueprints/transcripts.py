@@ -20,8 +20,10 @@ from wtforms.validators import Optional
 from certportal.auth import candidate_required, current_candidate
 from certportal.domain import transcripts as rules
 from certportal.domain.certifications import by_group
+from certportal.errors import render_error
 from certportal.htmx import redirect_after_post, render_page
 from certportal.mail import queue_email
+from certportal.security import limiter
 
 bp = Blueprint("transcripts", __name__)
 
@@ -400,12 +402,26 @@ def send_email(public_id: str):
 def _public_headers(response):
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    # Revalidate every time: each view, a 304 included, is counted.
+    # Revalidate every time: the page must follow the transcript (disabled, expired) at once.
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 
+def _public_rate_limit() -> str:
+    return current_app.config["TRANSCRIPT_RATE_LIMIT"]
+
+
+@bp.errorhandler(429)
+def _too_many_requests(error):
+    if request.endpoint != "transcripts.public":
+        return render_error(429)
+    # A third party's page: the public layout, no session cookie, no name.
+    body = render_template("transcripts/unavailable.html", too_many=True)
+    return _public_headers(make_response(body, 429))
+
+
 @bp.get("/t/<public_id>")
+@limiter.limit(_public_rate_limit)
 def public(public_id: str):
     """A transcript as a third party sees it, without logging in."""
     today = _today()
@@ -419,7 +435,8 @@ def public(public_id: str):
     etag = rules.content_tag(transcript, certifications, today)
     # A HEAD (link checkers, previews) reads no transcript: only a GET is a view.
     if request.method == "GET":
-        rules.record_view(transcript)
+        rules.record_view(transcript, current_app.config["SECRET_KEY"],
+                          request.remote_addr or "", request.user_agent.string)
     if request.if_none_match.contains(etag):
         response = make_response("", 304)
     else:

@@ -5,6 +5,7 @@ the rules and write the rows.
 """
 
 import hashlib
+import hmac
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -429,21 +430,40 @@ _COUNT_VIEW = CompiledQuery(
     DATETIME,
     INT,
 )
+# A viewer's first view of the day adds a row; the unique (transcript, viewer_hash) index
+# makes any later one that day, however close in time, add none.
 _LOG_VIEW = CompiledQuery(
-    lambda transcript_id, viewed_at: TranscriptView.insert(
-        transcript=transcript_id, viewed_at=viewed_at
-    ),
+    lambda transcript_id, viewed_at, viewer_hash: TranscriptView.insert(
+        transcript=transcript_id, viewed_at=viewed_at, viewer_hash=viewer_hash
+    ).on_conflict_ignore(),
     INT,
     DATETIME,
+    TEXT,
 )
 
 
-def record_view(transcript: Transcript, viewed_at: datetime | None = None) -> None:
-    """Count one view (a 304 revalidation too) and log when it happened, nothing more."""
+def viewer_hash(secret: str, address: str, user_agent: str, day: date) -> str:
+    """One viewer of one day: a keyed hash of the address and browser with the day.
+
+    Enough to count a viewer once a day; without the secret it cannot be turned back into an
+    address (there are few enough of those to try them all), and it changes every day, so
+    views cannot be linked across days. The address itself is never stored.
+    """
+    message = f"transcript-viewer\n{day.isoformat()}\n{address}\n{user_agent}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def record_view(transcript: Transcript, secret: str, address: str, user_agent: str,
+                viewed_at: datetime | None = None) -> bool:
+    """Count a viewer once a day: their first view that day is logged (its time only) and
+    counted; later ones that day, 304 revalidations too, add nothing. True when counted."""
     viewed_at = viewed_at or utcnow()
+    viewer = viewer_hash(secret, address, user_agent, viewed_at.date())
     with database.atomic():
-        _COUNT_VIEW.run(viewed_at, transcript.id)
-        _LOG_VIEW.run(transcript.id, viewed_at)
+        counted = _LOG_VIEW.run(transcript.id, viewed_at, viewer) == 1
+        if counted:
+            _COUNT_VIEW.run(viewed_at, transcript.id)
+    return counted
 
 
 def views_of(transcript: Transcript, limit: int = 500):

@@ -47,9 +47,13 @@ class TranscriptCertification(BaseModel):
 class TranscriptView(BaseModel):
     transcript = ForeignKeyField(Transcript, on_delete="CASCADE", backref="views")
     viewed_at = DateTimeField(default=utcnow)
-    # A keyed hash, not the address: enough to count distinct viewers, not to track them.
+    # A keyed hash of address, browser and day, not the address: enough to count a viewer
+    # once a day, not to track them. One row per viewer and day.
     viewer_hash = CharField(max_length=64, default="")
     user_agent = CharField(max_length=255, default="")
 
     class Meta:
-        indexes = ((("transcript", "viewed_at"), False),)
+        indexes = (
+            (("transcript", "viewed_at"), False),
+            (("transcript", "viewer_hash"), True),
+        )

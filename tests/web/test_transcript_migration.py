@@ -1,4 +1,5 @@
-"""Transcripts saved with a free-text display name keep working after the upgrade."""
+"""Transcripts saved before the upgrade (free-text display name, views logged without a
+viewer) keep working after it."""
 
 import uuid
 from datetime import date, datetime, timedelta
@@ -7,7 +8,7 @@ import pytest
 
 from certportal import create_app
 from certportal.db import MIGRATIONS_DIR, bind, database, release_connections, upgrade_schema
-from certportal.models import Transcript
+from certportal.models import Transcript, TranscriptView
 from tests.conftest import POSTGRES_URL, _postgres_admin, _postgres_url_for
 
 NAME_FORMS_MIGRATION = "010_transcript_name_forms"
@@ -50,12 +51,17 @@ def test_free_text_display_names_become_the_closest_form_of_the_name_on_record(
         old_names = {"AAAAAAAAAAAAAAA1": "John Doe", "AAAAAAAAAAAAAAA2": "j doe",
                      "AAAAAAAAAAAAAAA3": "多伊约翰", "AAAAAAAAAAAAAAA4": "Somebody Else"}
         for public_id, display_name in old_names.items():
-            orm["transcript"].create(
+            transcript = orm["transcript"].create(
                 created_at=now, updated_at=now, public_id=public_id, candidate=candidate,
                 display_name=display_name, expires_on=today + timedelta(days=30))
+        # Two views logged the same second, before viewers were told apart.
+        for _ in range(2):
+            orm["transcript_view"].create(transcript=transcript, viewed_at=now)
         upgrade_schema()
         forms = {t.public_id: t.name_form for t in Transcript.select()}
+        logged_views = TranscriptView.select().count()
     release_connections()
+    assert logged_views == 2
     assert forms == {"AAAAAAAAAAAAAAA1": "full", "AAAAAAAAAAAAAAA2": "initials",
                      "AAAAAAAAAAAAAAA3": "localized", "AAAAAAAAAAAAAAA4": "full"}
 

@@ -15,6 +15,7 @@ from certportal.models import (
     Transcript,
     TranscriptView,
     random_code,
+    utcnow,
 )
 from tests.conftest import PARTIAL, csrf_token_from, log_in
 
@@ -495,22 +496,71 @@ def test_a_saved_form_the_record_no_longer_has_shows_the_full_name(candidate_cli
 # --- Views -------------------------------------------------------------------------------
 
 
-def test_each_view_and_each_revalidation_is_counted(candidate_client, client, db):
+def test_a_viewer_counts_once_a_day_and_their_revalidations_add_nothing(
+    candidate_client, app, db, monkeypatch
+):
     create(candidate_client)
     transcript = newest_transcript()
-    first = client.get(f"/t/{transcript.public_id}")
-    etag = first.headers["ETag"]
-    again = client.get(f"/t/{transcript.public_id}", headers={"If-None-Match": etag})
+    url = f"/t/{transcript.public_id}"
+    viewer = app.test_client()
+    etag = viewer.get(url).headers["ETag"]
+    assert viewer.get(url).status_code == 200
+    again = viewer.get(url, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
     assert again.headers["Referrer-Policy"] == "no-referrer"
     counted = Transcript.get_by_id(transcript.id)
-    assert counted.view_count == 2 and counted.last_viewed_at is not None
-    assert TranscriptView.select().where(TranscriptView.transcript == transcript).count() == 2
+    assert counted.view_count == 1 and counted.last_viewed_at is not None
 
+    # Another browser at the same address, and another address: a viewer each.
+    viewer.get(url, headers={"User-Agent": "Another browser"})
+    viewer.get(url, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    # The next day the first viewer counts again.
+    tomorrow = utcnow() + timedelta(days=1)
+    monkeypatch.setattr("certportal.domain.transcripts.utcnow", lambda: tomorrow)
+    viewer.get(url, headers={"If-None-Match": etag})
+    viewer.get(url)
+    assert Transcript.get_by_id(transcript.id).view_count == 4
+
+    # The log holds every counted view, and nothing that names an address or a browser.
+    logged = list(TranscriptView.select().where(TranscriptView.transcript == transcript))
+    assert len(logged) == 4
+    for row in logged:
+        assert row.user_agent == "" and re.fullmatch(r"[0-9a-f]{64}", row.viewer_hash)
+        assert "203.0.113.9" not in row.viewer_hash and "127.0.0.1" not in row.viewer_hash
     page = candidate_client.get("/transcripts").text
-    assert re.search(r"view log\">2</a>", page)
+    assert re.search(r"view log\">4</a>", page)
     log = candidate_client.get(f"/transcripts/{transcript.public_id}/views").text
-    assert log.count("<tr><td>") == 2 and "Time (UTC)" in log
+    assert log.count("<tr><td>") == 4 and "Time (UTC)" in log
+
+
+@pytest.fixture
+def limited_app(app_config):
+    from certportal import create_app
+    from certportal.security import limiter
+
+    app_config.update(RATELIMIT_ENABLED=True, TRANSCRIPT_RATE_LIMIT="3 per minute")
+    limited = create_app(app_config)
+    limiter.reset()
+    return limited
+
+
+def test_the_public_page_is_rate_limited_per_client(limited_app, db):
+    owner = limited_app.test_client()
+    log_in(owner)
+    create(owner)
+    url = f"/t/{newest_transcript().public_id}"
+    viewer = limited_app.test_client()
+    assert [viewer.get(url).status_code for _ in range(3)] == [200, 200, 200]
+    refused = viewer.get(url)
+    assert refused.status_code == 429
+    assert "Too many requests" in refused.text and "John Doe" not in refused.text
+    assert "Set-Cookie" not in refused.headers
+    assert refused.headers["Referrer-Policy"] == "no-referrer"
+    # Guessing other ids draws on the same allowance.
+    assert viewer.get("/t/0000000000000000").status_code == 429
+    # Another client keeps its own.
+    other = viewer.get(url, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert other.status_code == 200
 
 
 def test_a_head_request_is_not_counted_as_a_view(candidate_client, client, db):
