@@ -8,8 +8,9 @@ which never appears in a credential: only a salted SHA-256 of it does) and when.
   OB 3.0.3) with a `BitstringStatusListEntry`;
 - clr_credential: a transcript as a CLR 2.0 `ClrCredential` embedding signed badges;
 - status_list_credential: the `BitstringStatusListCredential` their entries point into;
-- issuer_profile: the document published at the issuer's URL, naming every key (current
-  and retired) that may have signed its credentials;
+- issuer_profile / key_document: the documents published at the issuer's URL (naming
+  every key, current and retired, that may have signed its credentials) and at each key's
+  URL (key_url);
 - sign_credential / verify_credential / is_revoked: Data Integrity proofs
   (certportal.domain.signing) applied with the portal's rules.
 """
@@ -288,8 +289,8 @@ def issuer_profile(issuer: Issuer, keys: Iterable[Ed25519PublicKey | Ed25519Priv
     every key that has signed (current first, then retired ones, which keep old badges valid)."""
     methods = []
     for key in keys:
-        method = signing.verification_method(issuer.id, key)
-        del method["@context"]  # the document's own context covers Multikey
+        method = key_document(issuer.id, key)
+        del method["@context"]  # the profile's own contexts cover Multikey
         methods.append(method)
     if not methods:
         raise ValueError("an issuer profile publishes at least one key")
@@ -304,25 +305,39 @@ def issuer_profile(issuer: Issuer, keys: Iterable[Ed25519PublicKey | Ed25519Priv
 # --- proofs and checks ----------------------------------------------------------------------
 
 
+def key_url(issuer_id: str, key: Ed25519PublicKey | Ed25519PrivateKey) -> str:
+    """Where the portal publishes a signing key: under its issuer, named by the key itself.
+
+    A URL of its own (not a fragment of the profile) so that any verifier's plain HTTP
+    loader gets the Multikey document; named by the key, so old badges keep pointing at the
+    retired key, still published beside the new one.
+    """
+    return f"{issuer_id}/keys/{signing.public_key_multibase(key)}"
+
+
+def key_document(issuer_id: str, key: Ed25519PublicKey | Ed25519PrivateKey) -> dict:
+    """The Multikey document to serve at key_url(issuer_id, key)."""
+    return signing.verification_method(key_url(issuer_id, key), issuer_id, key)
+
+
 def _issuer_id(credential: Mapping) -> str | None:
     issuer = credential.get("issuer")
     return issuer.get("id") if isinstance(issuer, Mapping) else issuer
 
 
 def _signed_by_issuer(credential: Mapping) -> bool:
-    """Whether the proof names one of the issuer's own keys (issuer URL + '#' + key)."""
+    """Whether the proof names a key published under the credential's own issuer."""
     issuer_id = _issuer_id(credential)
     proof = credential.get("proof")
     method = proof.get("verificationMethod") if isinstance(proof, Mapping) else None
     return isinstance(issuer_id, str) and isinstance(method, str) and method.startswith(
-        f"{issuer_id}#"
+        f"{issuer_id}/keys/"
     )
 
 
 def sign_credential(credential: dict, key: Ed25519PrivateKey, created: datetime) -> dict:
     """A copy of `credential` with a proof by `key`, named under the credential's issuer."""
-    method = signing.verification_method_id(_issuer_id(credential), key)
-    return signing.sign(credential, key, method, created)
+    return signing.sign(credential, key, key_url(_issuer_id(credential), key), created)
 
 
 def trusted_keys(
@@ -332,7 +347,7 @@ def trusted_keys(
     trusted = {}
     for key in keys:
         public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-        trusted[signing.verification_method_id(issuer_id, public)] = public
+        trusted[key_url(issuer_id, public)] = public
     return trusted
 
 

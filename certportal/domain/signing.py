@@ -130,20 +130,14 @@ def public_key_from_multibase(text: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw[len(_ED25519_PUBLIC_HEADER) :])
 
 
-def verification_method_id(controller: str, key: Ed25519PublicKey | Ed25519PrivateKey) -> str:
-    """The key's URL: its controller's URL with the public key as fragment.
-
-    Naming a key by itself keeps every URL stable across rotations: an old badge names the
-    old key, which stays published beside the new one.
-    """
-    return f"{controller}#{public_key_multibase(key)}"
-
-
-def verification_method(controller: str, key: Ed25519PublicKey | Ed25519PrivateKey) -> dict:
-    """The Multikey document a verifier dereferences a proof's `verificationMethod` to."""
+def verification_method(
+    method_id: str, controller: str, key: Ed25519PublicKey | Ed25519PrivateKey
+) -> dict:
+    """The Multikey document a verifier gets when it dereferences a proof's
+    `verificationMethod` (`method_id`); `controller` is the document that lists the key."""
     return {
         "@context": MULTIKEY_V1_CONTEXT,
-        "id": verification_method_id(controller, key),
+        "id": method_id,
         "type": "Multikey",
         "controller": controller,
         "publicKeyMultibase": public_key_multibase(key),
@@ -169,7 +163,7 @@ def sign(
 ) -> dict:
     """A copy of `document` with an eddsa-rdfc-2022 Data Integrity proof.
 
-    `verification_method_url` is where verifiers find the public key (verification_method_id);
+    `verification_method_url` is where verifiers find the public key (a Multikey document);
     `created` is the proof's creation time (timezone-aware).
     """
     if "proof" in document:

@@ -4,7 +4,7 @@ tests/verifier/verify.mjs runs on Node with @digitalbazaar/vc, data-integrity,
 eddsa-rdfc-2022-cryptosuite, ed25519-multikey and vc-bitstring-status-list at the versions
 of the committed package-lock.json, installed with `npm ci` once (again when the lock file
 changes). It reads everything from files given to it: our contexts, the issuer's published
-document and the status list; nothing from the network.
+profile, each key's document and the status list; nothing from the network.
 
 Without node/npm these tests skip, except under CI=true, where they fail.
 """
@@ -18,10 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from certportal.domain import signing
+from certportal.domain.credentials import key_document, key_url
 from certportal.domain.linked_data import CONTEXT_FILES, CONTEXTS_DIR
 from tests.credential_samples import (
     ISSUER,
     OLD_KEY,
+    SIGNING_KEY,
     STATUS_LIST_URL,
     field_paths,
     issuer_document,
@@ -71,9 +74,12 @@ def node():
 def verify(node, tmp_path):
     """verify(credential, ...) -> one verdict per credential from verify.mjs."""
 
-    def run(*credentials, status_list=None, now=NOW):
+    def run(*credentials, status_list=None, now=NOW, extra_documents=()):
         documents = {url: CONTEXTS_DIR / name for url, name in CONTEXT_FILES.items()}
         published = {ISSUER.id: issuer_document(), STATUS_LIST_URL: status_list}
+        for key in (SIGNING_KEY, OLD_KEY):
+            published[key_url(ISSUER.id, key)] = key_document(ISSUER.id, key)
+        published.update(extra_documents)
         for number, (url, document) in enumerate(published.items()):
             if document is not None:
                 documents[url] = tmp_path / f"document-{number}.json"
@@ -180,6 +186,17 @@ def test_a_badge_signed_with_a_retired_key_still_verifies(verify):
     (verdict,) = verify(signed_badge(key=OLD_KEY), status_list=signed_status_list([]))
 
     assert verdict["verified"], verdict["error"]
+
+
+def test_a_key_the_issuer_profile_does_not_list_is_refused(verify):
+    stranger = signing.generate_signing_key()
+    badge = signed_badge(key=stranger)
+    served = {key_url(ISSUER.id, stranger): key_document(ISSUER.id, stranger)}
+
+    (verdict,) = verify(badge, status_list=signed_status_list([]), extra_documents=served)
+
+    assert not verdict["verified"]
+    assert "not authorized" in verdict["error"]
 
 
 def test_an_expired_badge_is_rejected(verify):

@@ -316,6 +316,19 @@ def test_the_issuer_profile_publishes_every_key():
     assert f"<{ISSUER.id}> <https://w3id.org/security#assertionMethod>" in canonicalize(document)
 
 
+def test_each_key_has_its_own_document_under_the_issuer():
+    url = credentials.key_url(ISSUER.id, SIGNING_KEY)
+    document = credentials.key_document(ISSUER.id, SIGNING_KEY.public_key())
+
+    assert url.startswith(f"{ISSUER.id}/keys/z6Mk")
+    assert "#" not in url  # a plain HTTP GET of the proof's key URL returns the key
+    assert document["id"] == url
+    assert document["type"] == "Multikey"
+    assert document["controller"] == ISSUER.id
+    assert signed_badge()["proof"]["verificationMethod"] == url
+    assert url in issuer_document()["assertionMethod"]
+
+
 def test_credential_times_are_utc_seconds():
     badge = unsigned_badge(
         valid_from=datetime(2025, 3, 1, 11, 30, 15, 999, tzinfo=timezone(timedelta(hours=2))),

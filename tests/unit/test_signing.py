@@ -56,7 +56,7 @@ def test_the_spec_key_has_the_spec_multikey(spec_key):
 
 
 def test_verification_method_document_is_a_multikey(spec_key):
-    method = signing.verification_method(SPEC_ISSUER, spec_key)
+    method = signing.verification_method(f"{SPEC_ISSUER}#{SPEC_MULTIKEY}", SPEC_ISSUER, spec_key)
 
     assert method == {
         "@context": "https://w3id.org/security/multikey/v1",
@@ -137,7 +137,7 @@ def test_an_added_field_breaks_the_proof(spec_key, spec_credential):
 
 def test_a_proof_by_an_untrusted_key_is_refused(spec_key, spec_credential):
     other = signing.generate_signing_key()
-    method = signing.verification_method_id(SPEC_ISSUER, other)
+    method = f"{SPEC_ISSUER}#{signing.public_key_multibase(other)}"
     signed = signing.sign(spec_credential, other, method, SPEC_CREATED)
 
     check = signing.verify(signed, {f"{SPEC_ISSUER}#{SPEC_MULTIKEY}": spec_key.public_key()})

@@ -11,8 +11,8 @@
 //
 // `revoked` is the credential's revocation bit from its status list (null without a status
 // entry). The document loader serves only the files given with --document (contexts, the
-// issuer's controller document, status lists) and fails for any other URL: nothing is
-// fetched from the network. A key URL with a fragment is found in its controller document.
+// issuer's profile, which is the keys' controller document, each key's Multikey document,
+// status lists) and fails for any other URL: nothing is fetched from the network.
 
 import {readFileSync} from 'node:fs';
 import {parseArgs} from 'node:util';
@@ -22,8 +22,6 @@ import {checkStatus} from '@digitalbazaar/vc-bitstring-status-list';
 import {cryptosuite as eddsaRdfc2022CryptoSuite} from
   '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
-
-const MULTIKEY_CONTEXT = 'https://w3id.org/security/multikey/v1';
 
 function readJson(path) {
   return JSON.parse(readFileSync(path, 'utf8'));
@@ -52,22 +50,8 @@ function parseCommandLine() {
 }
 
 function localDocumentLoader(documents) {
-  function findKey(url) {
-    const controllerUrl = url.slice(0, url.indexOf('#'));
-    const controller = documents.get(controllerUrl);
-    if(!controller) {
-      return undefined;
-    }
-    const candidates = [controller.verificationMethod, controller.assertionMethod]
-      .flat().filter(entry => entry && typeof entry === 'object');
-    const key = candidates.find(entry => entry.id === url);
-    return key && {'@context': MULTIKEY_CONTEXT, ...key};
-  }
   return async url => {
-    let document = documents.get(url);
-    if(!document && url.includes('#')) {
-      document = findKey(url);
-    }
+    const document = documents.get(url);
     if(!document) {
       throw new Error(`document not given to the verifier: ${url}`);
     }
