@@ -30,9 +30,9 @@ class SignedIn(UserMixin):
 def login_policy() -> accounts.LoginPolicy:
     config = current_app.config
     return accounts.LoginPolicy(
-        max_failures=config["LOGIN_MAX_FAILURES"],
-        failure_window=config["LOGIN_FAILURE_WINDOW"],
-        lockout=config["LOGIN_LOCKOUT"],
+        free_failures=config["LOGIN_FREE_FAILURES"],
+        first_delay=config["LOGIN_FIRST_DELAY"],
+        max_delay=config["LOGIN_MAX_DELAY"],
         idle_timeout=config["SESSION_IDLE_TIMEOUT"],
         absolute_timeout=config["SESSION_ABSOLUTE_TIMEOUT"],
     )

@@ -25,6 +25,19 @@ def _development_secret_key(instance_path: str) -> str:
     return key
 
 
+def _non_negative_int(env, name: str, default: int) -> int:
+    raw = env.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 or more, got {value}")
+    return value
+
+
 def load(instance_path: str, overrides: dict | None = None) -> dict:
     """The configuration for this process: environment variables, then `overrides`."""
     env = os.environ
@@ -58,6 +71,9 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "TRANSCRIPT_RATE_LIMIT": env.get("TRANSCRIPT_RATE_LIMIT", "60 per minute;600 per hour"),
         # Sessions: a signed cookie carries only the id of a server-side session record.
         "SESSION_COOKIE_HTTPONLY": True,
+        # Over HTTPS the __Host- prefix makes browsers refuse the cookie from a subdomain or
+        # over plain HTTP.
+        "SESSION_COOKIE_NAME": "__Host-session" if https else "session",
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
@@ -72,10 +88,20 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         # would only fail forms left open for an hour.
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],
-        "LOGIN_MAX_FAILURES": 10,
-        "LOGIN_FAILURE_WINDOW": timedelta(minutes=15),
-        "LOGIN_LOCKOUT": timedelta(minutes=15),
-        "LOGIN_RATE_LIMIT": "20 per minute;200 per hour",
+        # Failed log-ins per client address and identifier: this many are free, then the
+        # wait before the next try doubles from the first delay up to the longest.
+        "LOGIN_FREE_FAILURES": 5,
+        "LOGIN_FIRST_DELAY": timedelta(seconds=30),
+        "LOGIN_MAX_DELAY": timedelta(minutes=15),
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "20 per minute;200 per hour"),
+        # Reverse proxies in front of the portal whose X-Forwarded-For/-Proto to believe
+        # (0: none, the direct peer is the client). Rate limits key on the real client.
+        "TRUSTED_PROXIES": _non_negative_int(env, "TRUSTED_PROXIES", 0),
+        # Request bodies: forms are small; a view that takes uploads raises its own limit.
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "FORM_MAX_BYTES": 64 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+        "MAX_FORM_PARTS": 200,
         # Issue 3: First Time Login, Forgot password and support cases, per IP and per address.
         "MAPPING_RATE_LIMIT": env.get("MAPPING_RATE_LIMIT", "10 per minute;50 per hour"),
         "MAPPING_ADDRESS_RATE_LIMIT": env.get(

@@ -1,12 +1,12 @@
 """Log in and log out (guide section 1)."""
 
+import math
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -23,6 +23,7 @@ from certportal.db import database
 from certportal.domain import accounts, mapping
 from certportal.htmx import render_page
 from certportal.mail import queue_email
+from certportal.models import utcnow
 from certportal.security import limiter
 
 bp = Blueprint("auth", __name__)
@@ -58,6 +59,17 @@ def _login_rate_limit() -> str:
     return current_app.config.get("LOGIN_RATE_LIMIT", "20 per minute;200 per hour")
 
 
+LOGGED_OUT = "You have logged out."
+LOGIN_FAILED = "The login ID, email address or password is not correct."
+
+
+def _throttled_message(retry_at) -> str:
+    return (
+        "Too many failed log-ins for this login ID or email address from your network. "
+        f"Try again after {retry_at:%H:%M} UTC, or reset your password with Forgot password."
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_rate_limit, methods=["POST"])
 def login():
@@ -67,33 +79,39 @@ def login():
     form = LoginForm()
     next_url = safe_next(request.values.get("next"))
     status = 200
+    headers = {}
     if request.method == "POST":
         status = 422
         if form.validate():
             outcome = accounts.authenticate(
-                form.identifier.data, form.password.data, login_policy()
+                form.identifier.data, form.password.data, login_policy(),
+                request.remote_addr or "",
             )
             if outcome.succeeded:
                 sign_in(outcome.account)
                 return redirect(next_url or _home_for(outcome.account), 303)
-            if outcome.locked_until:
-                form.form_errors.append(
-                    "This account is locked for 15 minutes after too many failed log-ins. "
-                    f"Try again after {outcome.locked_until:%H:%M} UTC, or reset your password."
-                )
+            if outcome.retry_at:
+                status = 429
+                wait = outcome.retry_at - utcnow()
+                headers["Retry-After"] = str(max(1, math.ceil(wait.total_seconds())))
+                form.form_errors.append(_throttled_message(outcome.retry_at))
             else:
-                form.form_errors.append(
-                    "The login ID, email address or password is not correct."
-                )
-    return render_page("auth/login.html", "content", status=status, form=form, next=next_url)
+                form.form_errors.append(LOGIN_FAILED)
+    logged_out = request.method == "GET" and request.args.get("logged_out") == "1"
+    response = render_page("auth/login.html", "content", status=status, form=form,
+                           next=next_url, logged_out=logged_out and LOGGED_OUT)
+    response.headers.update(headers)
+    return response
 
 
 @bp.post("/logout")
 def logout():
-    """End the session on the server, then show the login page."""
+    """End the session on the server, clear what the browser kept, then show the login page."""
     sign_out()
-    flash("You have logged out.", "success")
-    return redirect(url_for("auth.login"), 303)
+    # The message rides in the URL: the session cookie that could carry it is being cleared.
+    response = redirect(url_for("auth.login", logged_out=1), 303)
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
 
 
 # --- First Time Login (F2, F3), Forgot password -------------------------------------------
@@ -126,7 +144,7 @@ class ByScoreReportForm(FlaskForm):
         validators=[DataRequired("Enter the registration number from your score report."),
                     Length(max=64)],
     )
-    new_email = EmailField("New email address")
+    new_email = EmailField("New email address", validators=[DataRequired(EMAIL_MESSAGE)])
 
 
 class SetPasswordForm(FlaskForm):
@@ -162,14 +180,22 @@ def absolute_url(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"] + url_for(endpoint, **values)
 
 
+def _report_url(login_ids) -> str:
+    return absolute_url("support.new_case", kind="other", login_ids=" ".join(login_ids))
+
+
 def send_mapping_notice(notice: mapping.MappingNotice) -> None:
     """Queue the email that tells the owner of an address what their request found."""
     program = current_app.config["PROGRAM_NAME"]
+    system = f"{program} Certification Tracking System"
     subjects = {
-        mapping.ONE_UNMAPPED: f"{program} Certification Tracking System: set your password",
-        mapping.ONE_MAPPED: f"{program} Certification Tracking System: reset your password",
-        mapping.NOT_ON_FILE: f"{program} Certification Tracking System: your login request",
-        mapping.SEVERAL: f"{program} Certification Tracking System: your accounts must be merged",
+        mapping.ONE_UNMAPPED: f"{system}: set your password",
+        mapping.ONE_MAPPED: f"{system}: reset your password",
+        mapping.NOT_ON_FILE: f"{system}: your login request",
+        mapping.SEVERAL: f"{system}: your accounts must be merged",
+        mapping.ADDRESS_TAKEN: f"{system}: this email address is already on file",
+        mapping.EMAIL_MOVED: f"{system}: the email address on file was changed",
+        mapping.MAPPING_REFUSED: f"{system}: someone tried to map your account",
     }
     context = {
         "notice": notice,
@@ -181,8 +207,12 @@ def send_mapping_notice(notice: mapping.MappingNotice) -> None:
         "support_case_url": absolute_url(
             "support.new_case", kind="merge", email=notice.to, login_ids=" ".join(notice.login_ids)
         ),
+        "report_url": _report_url(notice.login_ids),
         "login_url": absolute_url("auth.login"),
+        "forgot_password_url": absolute_url("auth.forgot_password"),
     }
+    if notice.kind == mapping.EMAIL_MOVED:
+        context["masked_address"] = mapping.mask_email(notice.candidate.email)
     queue_email(
         kind=f"mapping_{notice.kind}",
         to=notice.to,
@@ -190,6 +220,28 @@ def send_mapping_notice(notice: mapping.MappingNotice) -> None:
         text=render_template(f"email/{notice.kind}.txt", **context),
         html=render_template(f"email/{notice.kind}.html", **context),
         candidate=notice.candidate,
+    )
+
+
+def send_password_changed_notice(candidate, how: str) -> None:
+    """Tell the address on file that the password changed, whoever changed it."""
+    program = current_app.config["PROGRAM_NAME"]
+    context = {
+        "program_name": program,
+        "candidate": candidate,
+        "how": how,
+        "when": f"{utcnow():%Y-%m-%d %H:%M}",
+        "forgot_password_url": absolute_url("auth.forgot_password"),
+        "report_url": _report_url((candidate.login_id,)),
+    }
+    queue_email(
+        kind=how,
+        to=candidate.email,
+        subject=f"{program} Certification Tracking System: your password was "
+        + ("set" if how == "password_set" else "changed"),
+        text=render_template("email/password_changed.txt", **context),
+        html=render_template("email/password_changed.html", **context),
+        candidate=candidate,
     )
 
 
@@ -252,23 +304,18 @@ def map_by_score_report():
     if problem:
         form.new_email.errors = [problem]
     if valid and not problem:
-        try:
-            with database.atomic():
-                notice = mapping.map_by_score_report(
-                    form.last_name.data,
-                    form.registration_number.data,
-                    form.new_email.data,
-                    request.remote_addr or "",
-                )
+        with database.atomic():
+            outcome = mapping.map_by_score_report(
+                form.last_name.data,
+                form.registration_number.data,
+                form.new_email.data,
+                request.remote_addr or "",
+            )
+            for notice in outcome.notices:
                 send_mapping_notice(notice)
-        except mapping.MappingError as error:
-            if error.field == "new_email":
-                form.new_email.errors = [str(error)]
-                form.duplicate_email = True
-            else:
-                form.form_errors.append(str(error))
-        else:
+        if outcome.matched:
             return redirect(url_for("auth.mapping_score_report_sent"), 303)
+        form.form_errors.append(mapping.NO_MATCH)
     return _render_first_time_login(score_form=form, status=422)
 
 
@@ -328,7 +375,12 @@ def set_password_submit(token: str):
         form.confirm.errors = ["The two passwords are not the same."]
         return _render_set_password(token, form, status=422)
     try:
-        used = mapping.set_password_with_token(token, password, request.remote_addr or "")
+        with database.atomic():
+            used = mapping.set_password_with_token(token, password, request.remote_addr or "")
+            send_password_changed_notice(
+                used.candidate,
+                "password_set" if used.purpose == mapping.SET_PASSWORD else "password_reset",
+            )
     except mapping.TokenInvalid:
         return _render_set_password(token)
     except ValueError as problem:

@@ -6,11 +6,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from peewee import JOIN
+from peewee import JOIN, Case
 
 from certportal.db import database
 from certportal.domain import passwords
-from certportal.models import Candidate, LoginSession, StaffUser, utcnow
+from certportal.models import (
+    AuditEvent,
+    Candidate,
+    LoginSession,
+    LoginThrottle,
+    StaffUser,
+    utcnow,
+)
 from certportal.models.compiled import TEXT, CompiledQuery
 
 # Writing last_seen_at on every request would make every page a write; once a minute is
@@ -24,9 +31,12 @@ LOGIN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    max_failures: int = 10
-    failure_window: timedelta = timedelta(minutes=15)
-    lockout: timedelta = timedelta(minutes=15)
+    # Failed log-ins from one address for one identifier: the first few are free, then each
+    # one makes the next attempt wait twice as long, up to max_delay. Never a hard lock.
+    free_failures: int = 5
+    first_delay: timedelta = timedelta(seconds=30)
+    max_delay: timedelta = timedelta(minutes=15)
+    forget_failures_after: timedelta = timedelta(hours=24)
     idle_timeout: timedelta = timedelta(minutes=30)
     absolute_timeout: timedelta = timedelta(hours=12)
 
@@ -34,7 +44,8 @@ class LoginPolicy:
 @dataclass
 class LoginOutcome:
     account: Candidate | StaffUser | None = None
-    locked_until: datetime | None = None
+    # Set when this client must wait before trying this identifier again.
+    retry_at: datetime | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -78,46 +89,97 @@ def find_account(identifier: str) -> Candidate | StaffUser | None:
     )
 
 
-def authenticate(identifier: str, password: str, policy: LoginPolicy) -> LoginOutcome:
-    """Check a login; count failures and lock the account after too many."""
+def throttle_delay(failures: int, policy: LoginPolicy) -> timedelta:
+    """How long a client waits after its `failures`-th failure in a row."""
+    if failures < policy.free_failures:
+        return timedelta(0)
+    doublings = min(failures - policy.free_failures, 30)
+    return min(policy.first_delay * 2**doublings, policy.max_delay)
+
+
+def throttle_key(ip_address: str, identifier: str) -> str:
+    """The pair a throttle counts: one client address, one identifier however it is typed."""
+    return hash_token(f"{ip_address}\n{identifier.strip().casefold()}")
+
+
+def _throttled_until(key: str, now: datetime, policy: LoginPolicy) -> datetime | None:
+    row = LoginThrottle.get_or_none(LoginThrottle.key_hash == key)
+    if row is None or now - row.last_failure_at >= policy.forget_failures_after:
+        return None
+    until = row.last_failure_at + throttle_delay(row.failures, policy)
+    return until if until > now else None
+
+
+def _count_failure(key: str, account, now: datetime, policy: LoginPolicy) -> None:
+    """One more failure for the pair, in one statement so parallel attempts all count."""
+    forgotten = LoginThrottle.last_failure_at < now - policy.forget_failures_after
+    LoginThrottle.insert(
+        key_hash=key,
+        candidate=account if isinstance(account, Candidate) else None,
+        staff_user=account if isinstance(account, StaffUser) else None,
+        failures=1,
+        last_failure_at=now,
+    ).on_conflict(
+        conflict_target=[LoginThrottle.key_hash],
+        update={
+            LoginThrottle.failures: Case(None, [(forgotten, 1)], LoginThrottle.failures + 1),
+            LoginThrottle.last_failure_at: now,
+        },
+    ).execute()
+    # Old pairs are of no use: drop them as new ones come (indexed, usually nothing to do).
+    LoginThrottle.delete().where(forgotten).execute()
+
+
+def clear_throttles(account) -> None:
+    """The owner proved who they are (new password) or staff vouched: every pair starts over."""
+    owner = (
+        LoginThrottle.candidate == account
+        if isinstance(account, Candidate)
+        else LoginThrottle.staff_user == account
+    )
+    LoginThrottle.delete().where(owner).execute()
+
+
+def _audit(action: str, account, ip_address: str, detail: str = "") -> None:
+    AuditEvent.create(
+        candidate=account if isinstance(account, Candidate) else None,
+        staff_user=account if isinstance(account, StaffUser) else None,
+        action=action,
+        new_value=detail,
+        ip_address=ip_address[:45],
+    )
+
+
+def authenticate(identifier: str, password: str, policy: LoginPolicy,
+                 ip_address: str = "") -> LoginOutcome:
+    """Check a log-in. Known and unknown identifiers take the same path and the same time.
+
+    A client that keeps failing for one identifier waits longer and longer between tries
+    (`retry_at`); the account itself is never locked, so its owner can still log in from
+    elsewhere or after a reset.
+    """
     now = utcnow()
+    key = throttle_key(ip_address, identifier)
     account = find_account(identifier)
-    if account is not None and account.locked_until and account.locked_until > now:
-        # Still verify, so a locked account answers as slowly as any other.
+    retry_at = _throttled_until(key, now, policy)
+    if retry_at is not None:
+        # Still hash, so a throttled answer takes as long as any other.
         passwords.verify_password(None, password)
-        return LoginOutcome(locked_until=account.locked_until)
+        _audit("login_throttled", account, ip_address)
+        return LoginOutcome(retry_at=retry_at)
     if not passwords.verify_password(getattr(account, "password_hash", None), password):
-        if account is not None:
-            return LoginOutcome(locked_until=_record_failure(account, now, policy))
+        with database.atomic():
+            _count_failure(key, account, now, policy)
+            # An unknown identifier may be a password typed in the wrong box: never store it.
+            _audit("login_failed", account, ip_address,
+                   identifier.strip()[:254] if account is not None else "")
         return LoginOutcome()
     with database.atomic():
-        account.failed_login_count = 0
-        account.first_failed_login_at = None
-        account.locked_until = None
+        LoginThrottle.delete().where(LoginThrottle.key_hash == key).execute()
         if passwords.needs_rehash(account.password_hash):
             account.password_hash = passwords.hash_password(password)
-        account.save()
+            account.save()
     return LoginOutcome(account=account)
-
-
-def _record_failure(account, now: datetime, policy: LoginPolicy) -> datetime | None:
-    window_open = (
-        account.first_failed_login_at is not None
-        and now - account.first_failed_login_at < policy.failure_window
-    )
-    if window_open:
-        account.failed_login_count += 1
-    else:
-        account.failed_login_count = 1
-        account.first_failed_login_at = now
-    locked_until = None
-    if account.failed_login_count >= policy.max_failures:
-        locked_until = now + policy.lockout
-        account.failed_login_count = 0
-        account.first_failed_login_at = None
-    account.locked_until = locked_until
-    account.save()
-    return locked_until
 
 
 def open_session(account, ip_address: str = "", user_agent: str = "") -> str:

@@ -9,12 +9,14 @@ resets a forgotten password once the account is mapped.
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from peewee import fn
 
 from certportal.db import database
 from certportal.domain import passwords
-from certportal.domain.accounts import hash_token
+from certportal.domain.accounts import clear_throttles, hash_token
 from certportal.models import (
     AuditEvent,
     Candidate,
@@ -33,17 +35,19 @@ ONE_UNMAPPED = "set_password"
 ONE_MAPPED = "reset_password"
 NOT_ON_FILE = "not_on_file"
 SEVERAL = "several_records"
+# Score report: the new address is already another record's (nothing was changed).
+ADDRESS_TAKEN = "address_taken"
+# Score report: to the old address on file, after the record moved to a new one.
+EMAIL_MOVED = "email_moved"
+# Score report: to the owner of an already mapped record someone tried to take over.
+MAPPING_REFUSED = "mapping_refused"
+NO_MATCH = (
+    "No score report matches this last name and registration number. Check both against "
+    "your score report and try again."
+)
 
 # Deliberately loose: the address only has to be deliverable-looking, the email proves it.
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class MappingError(ValueError):
-    """A score-report mapping that cannot go ahead; `field` names the input to blame."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 class TokenInvalid(ValueError):
@@ -112,23 +116,62 @@ def request_by_email(address: str) -> MappingNotice:
     return notice_for(records[0], address)
 
 
-def map_by_score_report(last_name: str, registration_number: str, new_email: str,
-                        ip_address: str = "") -> MappingNotice:
-    """Match a score report to its candidate, move the email on file to `new_email`.
+@dataclass
+class ScoreReportOutcome:
+    """Whether the score report mapped a record, and the emails to send either way."""
 
-    Raises MappingError when nothing matches (one neutral message, whatever was wrong) or
-    when the new address already belongs to another candidate.
-    """
-    result = ExamResult.get_or_none(
-        ExamResult.registration_number == registration_number.strip()
+    matched: bool
+    notices: list[MappingNotice] = field(default_factory=list)
+
+
+def registration_key(registration_number: str) -> str:
+    """Registration numbers match without regard to case or surrounding spaces."""
+    return registration_number.strip().lower()
+
+
+def _score_report_candidate(last_name: str, registration_number: str) -> Candidate | None:
+    key = registration_key(registration_number)
+    if not key or not fold_name(last_name):
+        return None
+    # Indexed on lower(registration_number); two numbers differing only in case are
+    # told apart by the last name.
+    results = (
+        ExamResult.select(ExamResult.candidate)
+        .where(fn.LOWER(ExamResult.registration_number) == key)
+        .limit(5)
     )
-    candidate = result.candidate if result is not None else None
-    if candidate is None or not fold_name(last_name) or (
-        fold_name(candidate.last_name) != fold_name(last_name)
-    ):
-        raise MappingError(
-            "No score report matches this last name and registration number. Check both "
-            "against your score report and try again."
+    for result in results:
+        candidate = result.candidate
+        if fold_name(candidate.last_name) == fold_name(last_name):
+            return candidate
+    return None
+
+
+def mask_email(address: str) -> str:
+    """'new.owner@example.org' → 'n***@e***.org': enough to recognise, not to reuse."""
+    local, _, domain = address.strip().rpartition("@")
+    host, _, suffix = domain.rpartition(".")
+    return f"{local[:1]}***@{host[:1]}***.{suffix}" if host else f"{local[:1]}***@***"
+
+
+def map_by_score_report(last_name: str, registration_number: str, new_email: str,
+                        ip_address: str = "") -> ScoreReportOutcome:
+    """Match a score report to a record never mapped, and move its email to `new_email`.
+
+    Only an unmapped record (no password yet) can be claimed this way. A mapped one answers
+    exactly like a mismatch, changes nothing, and its owner is told someone tried. When the
+    new address is already another record's, nothing changes either and the answer is the
+    same as a success: the email to that address says what happened. When the email on file
+    does move, the old address is told, with the new one masked and a way to report it.
+    """
+    candidate = _score_report_candidate(last_name, registration_number)
+    if candidate is None:
+        return ScoreReportOutcome(matched=False)
+    if candidate.password_hash:
+        return ScoreReportOutcome(
+            matched=False,
+            notices=[MappingNotice(kind=MAPPING_REFUSED, to=candidate.email,
+                                   candidate=candidate, login_ids=(candidate.login_id,))],
         )
     new_email = new_email.strip()
     taken = (
@@ -137,14 +180,13 @@ def map_by_score_report(last_name: str, registration_number: str, new_email: str
         .exists()
     )
     if taken:
-        raise MappingError(
-            "This email address is already used by another candidate account. To merge the "
-            "accounts, open a support case.",
-            field="new_email",
+        return ScoreReportOutcome(
+            matched=True, notices=[MappingNotice(kind=ADDRESS_TAKEN, to=new_email)]
         )
+    notices = []
     with database.atomic():
         old_email = candidate.email
-        if old_email != new_email:
+        if email_key(old_email) != email_key(new_email):
             candidate.email = new_email
             candidate.email_key = email_key(new_email)
             candidate.save()
@@ -155,7 +197,12 @@ def map_by_score_report(last_name: str, registration_number: str, new_email: str
                 new_value=new_email,
                 ip_address=ip_address[:45],
             )
-        return notice_for(candidate, new_email)
+            if is_email_address(old_email):
+                notices.append(MappingNotice(kind=EMAIL_MOVED, to=old_email,
+                                             candidate=candidate,
+                                             login_ids=(candidate.login_id,)))
+        notices.insert(0, notice_for(candidate, new_email))
+    return ScoreReportOutcome(matched=True, notices=notices)
 
 
 def _live_token(token: str, now: datetime) -> EmailToken | None:
@@ -200,10 +247,8 @@ def set_password_with_token(token: str, new_password: str, ip_address: str = "",
         candidate = Candidate.get_by_id(stored.candidate_id)
         candidate.password_hash = password_hash
         candidate.mapped_at = candidate.mapped_at or now
-        candidate.failed_login_count = 0
-        candidate.first_failed_login_at = None
-        candidate.locked_until = None
         candidate.save()
+        clear_throttles(candidate)
         # Every other link sent earlier is spent too: the newest password wins.
         EmailToken.update(used_at=now).where(
             (EmailToken.candidate == candidate) & EmailToken.used_at.is_null()

@@ -17,6 +17,7 @@ from certportal.models.people import (
     Candidate,
     EmailToken,
     LoginSession,
+    LoginThrottle,
     StaffUser,
     SupportCase,
 )
@@ -37,6 +38,7 @@ ALL_MODELS = [
     Candidate,
     StaffUser,
     LoginSession,
+    LoginThrottle,
     EmailToken,
     SupportCase,
     AuditEvent,

@@ -64,10 +64,6 @@ class Candidate(TimestampedModel):
     verification_consent = BooleanField(null=True)
     settings_confirmed_at = DateTimeField(null=True)
 
-    failed_login_count = IntegerField(default=0)
-    first_failed_login_at = DateTimeField(null=True)
-    locked_until = DateTimeField(null=True)
-
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
@@ -88,9 +84,6 @@ class StaffUser(TimestampedModel):
     display_name = CharField(max_length=100, default="")
     password_hash = CharField(max_length=255)
     is_active = BooleanField(default=True)
-    failed_login_count = IntegerField(default=0)
-    first_failed_login_at = DateTimeField(null=True)
-    locked_until = DateTimeField(null=True)
 
     @property
     def login_id(self) -> str:
@@ -114,6 +107,21 @@ class LoginSession(TimestampedModel):
 
     class Meta:
         indexes = ((("candidate", "created_at"), False),)
+
+
+class LoginThrottle(BaseModel):
+    """Failed log-ins from one client address for one typed login ID or email address.
+
+    Throttling keys on the pair, never on the account alone, so nobody can lock an owner out
+    by failing on purpose; the row names the account (when there is one) so that a password
+    reset or staff can clear it.
+    """
+
+    key_hash = CharField(max_length=64, unique=True)
+    candidate = ForeignKeyField(Candidate, null=True, on_delete="CASCADE")
+    staff_user = ForeignKeyField(StaffUser, null=True, on_delete="CASCADE")
+    failures = IntegerField(default=0)
+    last_failure_at = DateTimeField(default=utcnow, index=True)
 
 
 class EmailToken(TimestampedModel):

@@ -1,4 +1,4 @@
-"""Passwords, lockout and server-side sessions, below the web layer."""
+"""Passwords, log-in throttling and server-side sessions, below the web layer."""
 
 from datetime import timedelta
 
@@ -57,3 +57,24 @@ def test_last_seen_is_written_at_most_once_a_minute(db):
     LoginSession.update(last_seen_at=utcnow() - timedelta(minutes=5)).execute()
     accounts.resume_session(token, POLICY)
     assert utcnow() - LoginSession.get().last_seen_at < timedelta(seconds=5)
+
+
+def test_the_wait_is_free_then_doubles_up_to_the_longest():
+    from certportal.domain.accounts import LoginPolicy, throttle_delay
+
+    policy = LoginPolicy(free_failures=5, first_delay=timedelta(seconds=30),
+                         max_delay=timedelta(minutes=15))
+    waits = [throttle_delay(failures, policy).total_seconds() for failures in range(12)]
+    assert waits == [0, 0, 0, 0, 0, 30, 60, 120, 240, 480, 900, 900]
+    assert throttle_delay(10_000, policy) == timedelta(minutes=15)
+
+
+def test_the_throttle_key_ignores_case_and_spaces_of_the_identifier_not_the_address():
+    from certportal.domain.accounts import throttle_key
+
+    assert throttle_key("203.0.113.7", " csco10000000 ") == throttle_key(
+        "203.0.113.7", "CSCO10000000"
+    )
+    assert throttle_key("203.0.113.7", "CSCO10000000") != throttle_key(
+        "203.0.113.8", "CSCO10000000"
+    )

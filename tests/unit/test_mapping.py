@@ -2,6 +2,7 @@
 
 import pytest
 
+from certportal.domain import mapping
 from certportal.domain.mapping import fold_name, is_email_address
 from certportal.domain.passwords import common_passwords, password_problem
 from certportal.domain.support import normalize_login_ids
@@ -66,3 +67,15 @@ def test_email_addresses():
 def test_login_ids_are_normalized():
     assert normalize_login_ids("csco1, CSCO2;csco1\nCSCO3") == "CSCO1, CSCO2, CSCO3"
     assert normalize_login_ids("") == ""
+
+
+def test_a_masked_address_keeps_only_first_letters_and_the_top_level_domain():
+    assert mapping.mask_email("new.owner@example.org") == "n***@e***.org"
+    assert mapping.mask_email(" ana@mail.new-employer.example ") == "a***@m***.example"
+    assert mapping.mask_email("odd@localhost") == "o***@***"
+
+
+def test_registration_key_ignores_case_and_surrounding_spaces():
+    assert mapping.registration_key("  vue-92000002\t") == mapping.registration_key(
+        "VUE-92000002"
+    )

@@ -332,10 +332,42 @@ def test_by_score_report_whole_flow_changes_the_email_on_file(web, smtp_server, 
     assert (audit.action, audit.old_value, audit.new_value) == (
         "email_changed_by_score_report", UNMAPPED_EMAIL, "ana@new-employer.example"
     )
-    [message] = smtp_server.messages
-    assert message["To"] == "ana@new-employer.example"
-    assert set_password(web, link_path(message)).status_code == 303
+    link_message, old_address_notice = smtp_server.messages
+    assert link_message["To"] == "ana@new-employer.example"
+    # The old address is told where the record went, masked, with a way to report it.
+    assert old_address_notice["To"] == UNMAPPED_EMAIL
+    assert "changed" in old_address_notice["Subject"]
+    notice = text_of(old_address_notice)
+    assert "a***@n***.example" in notice and "ana@new-employer.example" not in notice
+    assert "http://localhost/support/cases/new?kind=other&login_ids=CSCO10000002" in notice
+    assert set_password(web, link_path(link_message)).status_code == 303
     assert log_in(web, "ana@new-employer.example", NEW_PASSWORD).status_code == 303
+
+
+@pytest.mark.parametrize("typed", ["vue-92000002", "  VUE-92000002  ", "Vue-92000002\t"])
+def test_registration_numbers_match_without_case_or_surrounding_spaces(
+    web, smtp_server, db, typed
+):
+    assert UNMAPPED_REGISTRATION_NUMBER == "VUE-92000002"
+    response = request_by_score_report(web, "Núñez", typed, "ana@new-employer.example")
+    assert response.status_code == 303
+    assert candidate().email == "ana@new-employer.example"
+
+
+def test_registration_number_lookup_uses_the_case_insensitive_index(db):
+    from certportal.db import is_sqlite
+
+    query = mapping.ExamResult.select().where(
+        mapping.fn.LOWER(mapping.ExamResult.registration_number) == "vue-92000002"
+    )
+    sql, params = query.sql()
+    if is_sqlite():
+        plan = " ".join(str(row) for row in db.execute_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+        assert "exam_result_registration_key" in plan, plan
+    else:
+        db.execute_sql("SET enable_seqscan = off")
+        plan = " ".join(row[0] for row in db.execute_sql(f"EXPLAIN {sql}", params))
+        assert "exam_result_registration_key" in plan, plan
 
 
 def test_last_name_matches_without_case_or_accents_either_way(web, smtp_server, db):
@@ -370,27 +402,54 @@ def test_missing_fields_are_named_beside_each_field(web, smtp_server):
     assert 'id="new_email-error">Enter an email address' in response.text
 
 
-def test_a_new_email_of_another_candidate_is_refused_with_a_support_case_link(
+def test_a_new_email_of_another_candidate_gets_the_neutral_answer_and_changes_nothing(
     web, smtp_server, db
 ):
-    response = request_by_score_report(
+    taken = request_by_score_report(
         web, "Núñez", UNMAPPED_REGISTRATION_NUMBER, "Wang.Mei@certportal.example"
     )
-    assert response.status_code == 422
-    assert "already used by another candidate account" in response.text
-    assert "/support/cases/new?kind=merge" in response.text
-    assert candidate().email == UNMAPPED_EMAIL
-    assert smtp_server.messages == []
+    free = request_by_score_report(
+        web, "Núñez", UNMAPPED_REGISTRATION_NUMBER, "ana@new-employer.example"
+    )
+    # Whether an address is another candidate's is not told on the page…
+    assert taken.status_code == free.status_code == 303
+    assert taken.headers["Location"] == free.headers["Location"]
+    assert "another candidate" not in web.get(taken.headers["Location"]).text
+    # …but in the email to that address, with the way to merge.
+    explained = smtp_server.messages[0]
+    assert explained["To"] == "Wang.Mei@certportal.example"
+    assert "already on file" in explained["Subject"]
+    assert "/support/cases/new?kind=merge" in text_of(explained)
+    assert "/set-password/" not in text_of(explained)
+    assert AuditEvent.select().where(
+        AuditEvent.action == "email_changed_by_score_report"
+    ).count() == 1  # only the second, free address moved the record
 
 
-def test_mapping_an_already_mapped_account_by_score_report_is_harmless(web, smtp_server, db):
+def _without_csrf(html: str) -> str:
+    return re.sub(r'value="[^"]*"', "", re.sub(r"X-CSRFToken&#34;: &#34;[^&]*", "", html))
+
+
+def test_a_mapped_account_cannot_be_taken_over_by_score_report(mail_app, web, smtp_server, db):
     john = candidate("CSCO10000000")
-    response = request_by_score_report(web, "doe", "219142598", john.email)
-    assert response.status_code == 303
-    assert candidate("CSCO10000000").password_hash == john.password_hash
-    [message] = smtp_server.messages
-    assert "reset your password" in message["Subject"]
-    assert log_in(web).status_code == 303
+    owner = mail_app.test_client()
+    assert log_in(owner).status_code == 303
+    attack = request_by_score_report(web, "doe", " 219142598 ", "attacker@evil.example")
+    mismatch = request_by_score_report(web, "doe", "000000000", "attacker@evil.example")
+    # Exactly the answer of a mismatch, and nothing changed.
+    assert attack.status_code == mismatch.status_code == 422
+    assert _without_csrf(attack.text) == _without_csrf(mismatch.text)
+    assert NO_MATCH in attack.text
+    after = candidate("CSCO10000000")
+    assert (after.email, after.password_hash) == (john.email, john.password_hash)
+    assert EmailToken.select().where(EmailToken.candidate == john).count() == 0
+    assert owner.get("/").status_code == 200  # the owner stays logged in
+    # The owner hears of the attempt; the attacker's address gets nothing.
+    [notice] = smtp_server.messages
+    assert notice["To"] == john.email
+    assert "someone tried" in notice["Subject"]
+    assert "nothing was changed" in text_of(notice)
+    assert "attacker@evil.example" not in text_of(notice)
 
 
 # --- Delivery ------------------------------------------------------------------------------
