@@ -1,12 +1,16 @@
 """Error pages for full and fragment requests; a traceback never reaches a user."""
 
 import logging
+import math
+import time
 
-from flask import request
+from flask import jsonify, make_response, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from certportal.htmx import render_page
+from certportal.security import InputRefused, limiter
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +19,11 @@ MESSAGES = {
     403: ("Not allowed", "You do not have access to this page."),
     404: ("Page not found", "There is nothing at this address. Check the link, or go Home."),
     405: ("Not allowed", "This page cannot be used that way."),
+    413: (
+        "Too large",
+        "What you sent is larger than this page accepts. Nothing was changed; shorten it and "
+        "try again.",
+    ),
     429: (
         "Too many attempts",
         "You have tried this too often in a short time. Please wait a few minutes and try again.",
@@ -43,8 +52,32 @@ def render_error(status: int, title: str | None = None, message: str | None = No
         return f"{default_title}\n\n{default_message}\n", status, {"Content-Type": "text/plain"}
 
 
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _json_error(status: int):
+    title, message = MESSAGES.get(status, MESSAGES[500])
+    slug = title.lower().replace(" ", "_")
+    return jsonify(error=slug, message=message), status
+
+
 def _http_error(error: HTTPException):
-    return render_error(error.code or 500)
+    status = error.code or 500
+    if _wants_json():
+        return _json_error(status)
+    if isinstance(error, InputRefused):
+        return render_error(status, error.title, error.description)
+    return render_error(status)
+
+
+def _too_many_requests(error: RateLimitExceeded):
+    """429 with Retry-After, as JSON for the API and as the error page for people."""
+    response = make_response(_json_error(429) if _wants_json() else render_error(429))
+    limit = limiter.current_limit
+    if limit is not None:
+        response.headers["Retry-After"] = str(max(1, math.ceil(limit.reset_at - time.time())))
+    return response
 
 
 def _csrf_error(error: CSRFError):
@@ -57,11 +90,14 @@ def _csrf_error(error: CSRFError):
 
 def _unexpected_error(error: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
+    if _wants_json():
+        return _json_error(500)
     return render_error(500)
 
 
 def init_app(app):
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RateLimitExceeded, _too_many_requests)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _unexpected_error)
     app.register_error_handler(Exception, _unexpected_error)

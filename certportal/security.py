@@ -1,9 +1,11 @@
-"""CSRF protection, rate limits and the response headers every page carries."""
+"""CSRF protection, rate limits, what requests may carry, and the headers every page sends."""
 
-from flask import request
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import BadRequest
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
@@ -34,6 +36,56 @@ CONSTANT_HEADERS = (
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+class InputRefused(BadRequest):
+    """A request the portal will not read, with a message a person can act on."""
+
+    def __init__(self, title: str, message: str):
+        super().__init__(message)
+        self.title = title
+
+
+NUL_REFUSED = InputRefused(
+    "Character not allowed",
+    "What you sent contains a NUL character, which no field accepts. Remove it and try again.",
+)
+FILE_REFUSED = InputRefused(
+    "Files not accepted here",
+    "This form takes text only, not files. Go back, fill in the fields and try again.",
+)
+
+
+def accepts_uploads(max_bytes: int):
+    """Mark a view that takes files, and how large its whole request may be."""
+
+    def mark(view):
+        view.upload_max_bytes = max_bytes
+        return view
+
+    return mark
+
+
+def _has_nul(pairs) -> bool:
+    return any("\x00" in key or "\x00" in value for key, value in pairs)
+
+
+def _check_request_input():
+    """Refuse, with a clear 400 or 413, what no view should have to handle.
+
+    Form bodies are capped small unless the view accepts uploads; NUL characters (which
+    PostgreSQL cannot store) and file parts sent to text forms never reach a view.
+    """
+    view = current_app.view_functions.get(request.endpoint)
+    upload_max = getattr(view, "upload_max_bytes", None)
+    request.max_content_length = upload_max or current_app.config["FORM_MAX_BYTES"]
+    if "\x00" in request.path or _has_nul(request.args.items(multi=True)):
+        raise NUL_REFUSED
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if _has_nul(request.form.items(multi=True)):
+            raise NUL_REFUSED
+        if request.files and upload_max is None:
+            raise FILE_REFUSED
+
+
 def _set_security_headers(response):
     headers = response.headers
     # One pass over the headers a view set, instead of one scan per default.
@@ -44,12 +96,20 @@ def _set_security_headers(response):
     if request.is_secure and "strict-transport-security" not in present:
         headers.add("Strict-Transport-Security", HSTS)
     if request.endpoint != "static" and "cache-control" not in present:
-        # Pages show personal data: never keep them in shared caches.
-        headers["Cache-Control"] = "private, no-cache"
+        # Pages show personal data: no cache, shared or private, may keep them. Public pages
+        # that can be cached say so themselves.
+        headers["Cache-Control"] = "no-store"
     return response
 
 
 def init_app(app):
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        # Believe exactly that many proxies: request.remote_addr (rate limits, audit, sessions)
+        # becomes the real client, and is_secure follows X-Forwarded-Proto.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    # Before CSRF protection, which reads the form: the size cap must be set first.
+    app.before_request(_check_request_input)
     csrf.init_app(app)
     limiter.init_app(app)
     app.after_request(_set_security_headers)

@@ -121,13 +121,14 @@ def csrf_token_from(html: str) -> str:
 
 
 def log_in(client, identifier="CSCO10000000", password="certportal-demo",
-           environ_base=None, **extra):
-    """Log in through the real form, CSRF token included (from `environ_base`'s address)."""
+           environ_base=None, headers=None, **extra):
+    """Log in through the real form, CSRF token included, from `environ_base`'s address."""
     token = csrf_token_from(client.get("/login").text)
     return client.post(
         "/login",
         data={"identifier": identifier, "password": password, "csrf_token": token, **extra},
         environ_base=environ_base or {},
+        headers=headers or {},
     )
 
 

@@ -1,12 +1,17 @@
 """Personal Info: Settings, Attributes and Identification (guide section 2)."""
 
-from flask import Blueprint, current_app, request, url_for
-from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField
-from wtforms.fields.choices import SelectChoice
+import re
 
-from certportal.auth import candidate_required, current_candidate
-from certportal.domain import profile
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from certportal.auth import candidate_required, current_candidate, login_policy, sign_out
+from certportal.blueprints.auth import send_password_changed_notice
+from certportal.domain import accounts, passwords, profile
 from certportal.htmx import redirect_after_post, render_page
 from certportal.models import SETTINGS_QUESTIONS
 
@@ -175,3 +180,113 @@ def identification():
         candidate=current_candidate(),
         organization=current_app.config["PROGRAM_ORGANIZATION"],
     )
+
+
+# --- Password & Sessions ---------------------------------------------------------------------
+
+PASSWORD_CHANGED = "Your password has been changed. Your other sessions were logged out."  # noqa: S105
+SESSION_ENDED = "The session was ended."
+OTHER_SESSIONS_ENDED = "Your other sessions were logged out."
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password."),
+                    Length(max=passwords.MAX_LENGTH)],
+    )
+    new_password = PasswordField("New password",
+                                 validators=[DataRequired("Enter a new password.")])
+    confirm = PasswordField("Confirm new password",
+                            validators=[DataRequired("Enter the new password again.")])
+
+
+BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+            ("Chrome/", "Chrome"), ("Chromium/", "Chromium"), ("Safari/", "Safari"))
+SYSTEMS = (("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"),
+           ("Windows", "Windows"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"),
+           ("Linux", "Linux"))
+
+
+def describe_browser(user_agent: str) -> str:
+    """'Chrome on Linux' from a User-Agent header; enough to recognise one's own devices."""
+    browser = next((name for mark, name in BROWSERS if mark in user_agent), "")
+    system = next((name for mark, name in SYSTEMS if mark in user_agent), "")
+    version = re.search(rf"{browser}/(\d+)", user_agent) if browser else None
+    if browser and version:
+        browser = f"{browser} {version.group(1)}"
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown browser"
+
+
+def _render_security(form=None, status=200):
+    candidate = current_candidate()
+    return render_page(
+        "personal/security.html",
+        "content",
+        status=status,
+        section="personal-info",
+        tab="security",
+        form=form or ChangePasswordForm(),
+        sessions=accounts.live_sessions(candidate, login_policy()),
+        current_token=current_user.token,
+        is_current=accounts.is_session_of,
+        describe_browser=describe_browser,
+        min_length=passwords.MIN_LENGTH,
+    )
+
+
+@bp.get("/security")
+@candidate_required
+def security():
+    """Password & Sessions: change the password, see and end the sessions of the account."""
+    return _render_security()
+
+
+@bp.post("/security/password")
+@candidate_required
+def change_password():
+    """Change the password; the current one is required, other sessions end."""
+    form = ChangePasswordForm()
+    if not form.validate():
+        return _render_security(form, status=422)
+    candidate = current_candidate()
+    try:
+        # Not inside a transaction of ours: a wrong current password must stay counted.
+        accounts.change_password(
+            candidate, form.current_password.data, form.new_password.data,
+            form.confirm.data or "", login_policy(),
+            session_token=current_user.token, ip_address=request.remote_addr or "",
+        )
+    except accounts.PasswordChangeRefused as refused:
+        getattr(form, refused.field).errors = [str(refused)]
+        return _render_security(form, status=422)
+    send_password_changed_notice(candidate, "password_changed")
+    return redirect_after_post(url_for("personal.security"), message=PASSWORD_CHANGED)
+
+
+@bp.post("/security/sessions/<int:session_id>/end")
+@candidate_required
+def end_session(session_id: int):
+    """End one session of this account (another device, or this one: then log out)."""
+    candidate = current_candidate()
+    ending_this_one = any(
+        session.id == session_id and accounts.is_session_of(session, current_user.token)
+        for session in accounts.live_sessions(candidate, login_policy())
+    )
+    if not accounts.end_session(candidate, session_id, request.remote_addr or ""):
+        abort(404)
+    if ending_this_one:
+        sign_out()
+        return redirect(url_for("auth.login", logged_out=1), 303)
+    return redirect_after_post(url_for("personal.security"), message=SESSION_ENDED)
+
+
+@bp.post("/security/sessions/end-others")
+@candidate_required
+def end_other_sessions():
+    """Log out every other session of this account."""
+    accounts.end_other_sessions(current_candidate(), current_user.token,
+                                request.remote_addr or "")
+    return redirect_after_post(url_for("personal.security"), message=OTHER_SESSIONS_ENDED)

@@ -13,6 +13,7 @@ from certportal.domain import passwords
 from certportal.models import (
     AuditEvent,
     Candidate,
+    EmailToken,
     LoginSession,
     LoginThrottle,
     StaffUser,
@@ -225,3 +226,108 @@ def revoke_session(token: str) -> None:
     LoginSession.update(revoked_at=utcnow()).where(
         (LoginSession.token_hash == hash_token(token)) & LoginSession.revoked_at.is_null()
     ).execute()
+
+
+# --- Changing the password, and the sessions an owner can see and end ----------------------
+
+
+class PasswordChangeRefused(ValueError):
+    """The change did not happen; `field` names the input to blame."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def replace_password(candidate: Candidate, password_hash: str, now: datetime, *, action: str,
+                     ip_address: str = "", keep_session_token: str | None = None) -> None:
+    """Store a new password and make it the only way in.
+
+    Every emailed password link is spent, every other session ends (the one the owner is
+    using may stay), and throttles are cleared: the owner has proved who they are.
+    """
+    with database.atomic():
+        candidate.password_hash = password_hash
+        candidate.save()
+        EmailToken.update(used_at=now).where(
+            (EmailToken.candidate == candidate) & EmailToken.used_at.is_null()
+        ).execute()
+        others = (LoginSession.candidate == candidate) & LoginSession.revoked_at.is_null()
+        if keep_session_token:
+            others &= LoginSession.token_hash != hash_token(keep_session_token)
+        LoginSession.update(revoked_at=now).where(others).execute()
+        clear_throttles(candidate)
+        _audit(action, candidate, ip_address)
+
+
+def change_password(candidate: Candidate, current: str, new: str, confirm: str,
+                    policy: LoginPolicy, *, session_token: str, ip_address: str = "") -> None:
+    """Change the password of a signed-in candidate, who must know the current one.
+
+    Wrong current passwords count like failed log-ins from this address, so a borrowed
+    session cannot be used to guess it. Raises PasswordChangeRefused; nothing changes then.
+    """
+    now = utcnow()
+    key = throttle_key(ip_address, candidate.login_id)
+    retry_at = _throttled_until(key, now, policy)
+    if retry_at is not None:
+        raise PasswordChangeRefused(
+            "current_password",
+            f"Too many wrong passwords. Try again after {retry_at:%H:%M} UTC.",
+        )
+    if not passwords.verify_password(candidate.password_hash, current):
+        with database.atomic():
+            _count_failure(key, candidate, now, policy)
+            _audit("password_change_failed", candidate, ip_address)
+        raise PasswordChangeRefused("current_password", "This is not your current password.")
+    problem = passwords.password_problem(new)
+    if problem:
+        raise PasswordChangeRefused("new_password", problem)
+    if new != confirm:
+        raise PasswordChangeRefused("confirm", "The two passwords are not the same.")
+    if passwords.verify_password(candidate.password_hash, new):
+        raise PasswordChangeRefused("new_password", "Choose a password you are not using now.")
+    replace_password(candidate, passwords.hash_password(new), now, action="password_changed",
+                     ip_address=ip_address, keep_session_token=session_token)
+
+
+def live_sessions(candidate: Candidate, policy: LoginPolicy) -> list[LoginSession]:
+    """The sessions of a candidate that could still be used, most recently used first."""
+    now = utcnow()
+    return list(
+        LoginSession.select()
+        .where(
+            (LoginSession.candidate == candidate)
+            & LoginSession.revoked_at.is_null()
+            & (LoginSession.created_at > now - policy.absolute_timeout)
+            & (LoginSession.last_seen_at > now - policy.idle_timeout)
+        )
+        .order_by(LoginSession.last_seen_at.desc(), LoginSession.id.desc())
+    )
+
+
+def is_session_of(session: LoginSession, token: str) -> bool:
+    return session.token_hash == hash_token(token)
+
+
+def end_session(candidate: Candidate, session_id: int, ip_address: str = "") -> bool:
+    """End one of the candidate's own sessions; False when it is not theirs or not live."""
+    ended = LoginSession.update(revoked_at=utcnow()).where(
+        (LoginSession.id == session_id)
+        & (LoginSession.candidate == candidate)
+        & LoginSession.revoked_at.is_null()
+    ).execute()
+    if ended:
+        _audit("session_ended", candidate, ip_address)
+    return ended == 1
+
+
+def end_other_sessions(candidate: Candidate, keep_token: str, ip_address: str = "") -> int:
+    ended = LoginSession.update(revoked_at=utcnow()).where(
+        (LoginSession.candidate == candidate)
+        & LoginSession.revoked_at.is_null()
+        & (LoginSession.token_hash != hash_token(keep_token))
+    ).execute()
+    if ended:
+        _audit("other_sessions_ended", candidate, ip_address, str(ended))
+    return ended

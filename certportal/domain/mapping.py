@@ -16,13 +16,12 @@ from peewee import fn
 
 from certportal.db import database
 from certportal.domain import passwords
-from certportal.domain.accounts import clear_throttles, hash_token
+from certportal.domain.accounts import hash_token, replace_password
 from certportal.models import (
     AuditEvent,
     Candidate,
     EmailToken,
     ExamResult,
-    LoginSession,
     utcnow,
 )
 
@@ -245,20 +244,10 @@ def set_password_with_token(token: str, new_password: str, ip_address: str = "",
         if claimed != 1:
             raise TokenInvalid("This link is not valid")
         candidate = Candidate.get_by_id(stored.candidate_id)
-        candidate.password_hash = password_hash
         candidate.mapped_at = candidate.mapped_at or now
-        candidate.save()
-        clear_throttles(candidate)
-        # Every other link sent earlier is spent too: the newest password wins.
-        EmailToken.update(used_at=now).where(
-            (EmailToken.candidate == candidate) & EmailToken.used_at.is_null()
-        ).execute()
-        LoginSession.update(revoked_at=now).where(
-            (LoginSession.candidate == candidate) & LoginSession.revoked_at.is_null()
-        ).execute()
-        AuditEvent.create(
-            candidate=candidate,
+        replace_password(
+            candidate, password_hash, now,
             action="password_set" if stored.purpose == SET_PASSWORD else "password_reset",
-            ip_address=ip_address[:45],
+            ip_address=ip_address,
         )
     return stored

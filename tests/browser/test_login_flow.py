@@ -13,7 +13,7 @@ def test_log_in_and_out(page, live_server, console_errors):
     expect(page.get_by_role("heading", name="Welcome, John Doe")).to_be_visible()
     expect(page.get_by_text("ID: CSCO10000000")).to_be_visible()
     page.get_by_role("button", name="Logout").click()
-    expect(page).to_have_url(f"{live_server}/login")
+    expect(page).to_have_url(f"{live_server}/login?logged_out=1")
     expect(page.get_by_text("You have logged out.")).to_be_visible()
     page.goto(f"{live_server}/")
     expect(page).to_have_url(re.compile(r"/login\?next=/$"))
@@ -47,7 +47,7 @@ def test_log_in_with_javascript_off(no_js_page, live_server):
     expect(no_js_page).to_have_url(f"{live_server}/")
     expect(no_js_page.get_by_role("heading", name="Welcome, John Doe")).to_be_visible()
     no_js_page.get_by_role("button", name="Logout").click()
-    expect(no_js_page).to_have_url(f"{live_server}/login")
+    expect(no_js_page).to_have_url(f"{live_server}/login?logged_out=1")
 
 
 def test_login_page_passes_axe(page, live_server, console_errors):

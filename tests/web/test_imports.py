@@ -218,7 +218,9 @@ def test_an_imported_candidate_can_map_themselves_by_email_or_score_report(app, 
     )
     assert run(app, "import", "exams", path).exit_code == 0
     assert request_by_email("luz.nunez@example.com").kind == ONE_UNMAPPED
-    notice = map_by_score_report("NUNEZ", "VUE-3", "luz@example.org")
+    outcome = map_by_score_report("NUNEZ", "VUE-3", "luz@example.org")
+    notice = outcome.notices[0]
+    assert outcome.matched
     assert (notice.kind, notice.candidate.login_id) == (ONE_UNMAPPED, "CSCO20000003")
 
 
