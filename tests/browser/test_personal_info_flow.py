@@ -1,5 +1,7 @@
 """Personal Info and Home in Chromium: edit with JavaScript on and off; axe on each tab."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -87,16 +89,18 @@ def test_change_password_and_end_a_session(browser, live_server, javascript):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Personal Info").click()
     page.get_by_role("link", name="Password & Sessions").click()
     expect(page.get_by_role("heading", name="Where you are logged in")).to_be_visible()
-    assert_no_axe_violations(page)
+    if javascript:  # axe runs in the page: it needs JavaScript
+        assert_no_axe_violations(page)
     expect(page.get_by_role("button", name="End session")).to_have_count(1)
     page.get_by_label("Current password").fill("not my password")
-    page.get_by_label("New password", exact=True).fill("a fresh and long passphrase")
+    page.get_by_label(re.compile(r"^New password")).fill("a fresh and long passphrase")
     page.get_by_label("Confirm new password").fill("a fresh and long passphrase")
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_text("This is not your current password.")).to_be_visible()
-    assert_no_axe_violations(page)
+    if javascript:  # axe runs in the page: it needs JavaScript
+        assert_no_axe_violations(page)
     page.get_by_label("Current password").fill("certportal-demo")
-    page.get_by_label("New password", exact=True).fill("a fresh and long passphrase")
+    page.get_by_label(re.compile(r"^New password")).fill("a fresh and long passphrase")
     page.get_by_label("Confirm new password").fill("a fresh and long passphrase")
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_text("Your password has been changed.")).to_be_visible()
