@@ -55,7 +55,7 @@ def fail_logins(client, identifier, times, address="203.0.113.7"):
 
 def _message(response) -> str:
     # The throttle names the time to come back: the rest of the answer is compared as is.
-    html = re.sub(r'value="[^"]*"|X-CSRFToken&#34;: &#34;[^&]*', "", response.text)
+    html = re.sub(r'value="[^"]*"|X-CSRFToken(?:&#34;|"): (?:&#34;|")[^&"]*', "", response.text)
     return re.sub(r"\d\d:\d\d UTC", "HH:MM UTC", html)
 
 
