@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import date
 
+import peewee
 from peewee import SQL
 
 from certportal.db import database
@@ -32,8 +33,11 @@ def insert_rows(model, fields: Sequence, rows: Sequence[tuple]) -> None:
     table = model._meta.table_name
     sql = f'INSERT INTO "{table}" ({columns}) VALUES ({placeholders})'  # noqa: S608 (model names)
     cursor = database.cursor()
-    for start in range(0, len(rows), CHUNK):
-        cursor.executemany(sql, rows[start : start + CHUNK])
+    # Peewee's wrapper, as its own queries get: a driver's error (sqlite3's or psycopg's
+    # IntegrityError, DataError …) reaches callers as peewee's class of the same name.
+    with peewee.__exception_wrapper__:
+        for start in range(0, len(rows), CHUNK):
+            cursor.executemany(sql, rows[start : start + CHUNK])
 
 
 def column_in(field, values: Sequence) -> SQL:

@@ -15,6 +15,7 @@ import csv
 import hashlib
 import io
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -53,6 +54,7 @@ _DIGITS = re.compile(r"[0-9]+")
 # and an escape sequence echoed in an error message would drive the staff member's terminal.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SHOWN_LENGTH = 60
+MAX_LISTED_COLUMNS = 10  # unknown header names listed in a message
 
 
 @dataclass
@@ -272,11 +274,15 @@ def _check_header(header: list[str], report: ImportReport, required, optional) -
     missing = [name for name in required if name not in header]
     known = set(required) | set(optional)
     unknown = [shown(name) for name in header if name not in known]
-    duplicated = sorted({name for name in header if name in known and header.count(name) > 1})
+    counts = Counter(header)
+    duplicated = sorted(name for name in known if counts[name] > 1)
     if missing:
         report.errors.append((1, "missing column(s): " + ", ".join(missing)))
     if unknown:
-        report.errors.append((1, "unknown column(s): " + ", ".join(unknown)))
+        listed = ", ".join(unknown[:MAX_LISTED_COLUMNS])
+        if len(unknown) > MAX_LISTED_COLUMNS:
+            listed += f" and {len(unknown) - MAX_LISTED_COLUMNS} more"
+        report.errors.append((1, "unknown column(s): " + listed))
     if duplicated:
         report.errors.append((1, "column(s) given more than once: " + ", ".join(duplicated)))
     if report.errors:

@@ -312,3 +312,13 @@ def test_leading_zeros_do_not_change_points():
     assert ce(points="0" * 5000)[1] == [
         f"points: must be a whole number from 1 to {MAX_CE_POINTS}, got {shown('0' * 5000)}"
     ]
+
+
+def test_a_non_ascii_email_must_fit_its_lower_case_key_column_too():
+    domain = "@" + "d" * 60 + "." + "e" * 60 + "." + "f" * 60 + ".org"
+    fits = "É" + "a" * (254 - len(domain) - 1) + domain
+    assert len(fits) == 254 and len(fits.lower()) == 254
+    assert exam(email=fits)[1] == []
+    grows = "İ" + fits[1:]  # lower-cased, İ is two characters: the key would be 255
+    assert len(grows) == 254 and len(grows.lower()) == 255
+    assert exam(email=grows)[1] == [f"email: {shown(grows)} is not an email address"]

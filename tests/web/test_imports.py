@@ -3,10 +3,11 @@
 import csv
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from certportal.domain.imports import import_ce, import_exams
+from certportal.domain.imports import CHUNK, ImportRefused, import_ce, import_exams
 from certportal.domain.lifecycle import add_months
 from certportal.models import (
     Candidate,
@@ -471,6 +472,15 @@ def test_header_problems_are_shown_safely(app, db, tmp_path):
     assert "\x00" not in result.output and "\x1b" not in result.output
 
 
+def test_a_header_of_many_unknown_columns_lists_ten_of_them(app, db, tmp_path):
+    header = [*EXAM_FIELDS] + [f"extra{n}" for n in range(5000)]
+    path = csv_file(tmp_path, "wide.csv", header, [])
+    result = run(app, "import", "exams", path)
+    assert_no_traceback(result)
+    listed = ", ".join(f'"extra{n}"' for n in range(10))
+    assert f"error: line 1: unknown column(s): {listed} and 4990 more\n" in result.output
+
+
 def test_rows_the_csv_reader_cannot_read_are_line_errors(app, db, tmp_path):
     path = tmp_path / "broken.csv"
     path.write_text(
@@ -594,3 +604,149 @@ def test_any_exam_rows_end_in_a_report_never_an_exception(app, db, tmp_path, row
 def test_any_ce_rows_end_in_a_report_never_an_exception(app, db, tmp_path, rows):
     path = csv_file(tmp_path, "junk-ce.csv", CE_FIELDS, rows)
     check_accounting(import_ce(path, TODAY, skip_invalid=True))
+
+
+# -- what mutation testing showed the tests above left unchecked -------------------------
+
+
+def test_files_without_the_optional_columns_import_with_their_defaults(app, db, tmp_path):
+    required = [name for name in EXAM_FIELDS if name not in ("first_name", "last_name")]
+    row = exam_row("BARE-1", login_id="CSCO30000009", email="bare@example.com")
+    values = dict(zip(EXAM_FIELDS, row, strict=True))
+    path = csv_file(tmp_path, "bare.csv", required, [[values[name] for name in required]])
+    result = run(app, "import", "exams", path)
+    assert result.exit_code == 0, result.output
+    created = Candidate.get(Candidate.login_id == "CSCO30000009")
+    assert (created.first_name, created.last_name, created.last_name_key) == ("", "", "")
+    batch = ExamResult.get(ExamResult.registration_number == "BARE-1").import_batch
+    assert (batch.kind, batch.row_count) == ("exams", 1)
+
+    required = ["login_id", "external_id", "name", "points", "active_on"]
+    path = csv_file(
+        tmp_path, "bare-ce.csv", required, [["CSCO10000000", "BARE-CE", "CE", "3", f"{DAY}"]]
+    )
+    result = run(app, "import", "ce", path)
+    assert result.exit_code == 0, result.output
+    credit = CeCredit.get(CeCredit.external_id == "BARE-CE")
+    assert (credit.source, credit.provider_name, credit.points) == ("Import", "", 3)
+    assert (credit.active_on, credit.inactive_on) == (DAY, add_months(DAY, 36))
+    assert (credit.import_batch.kind, credit.import_batch.row_count) == ("ce", 1)
+
+
+def test_only_a_passed_exam_that_lapses_has_an_expiration(app, db, tmp_path):
+    rows = [
+        exam_row("LAPSES", grade="Pass"),
+        exam_row("FAILED", grade="Fail"),
+        exam_row("LAB", exam_code="LAB-CCIE-EI", grade="Pass"),
+    ]
+    path = csv_file(tmp_path, "expiry.csv", EXAM_FIELDS, rows)
+    assert run(app, "import", "exams", path).exit_code == 0
+    expires = {
+        result.registration_number: result.expires_on
+        for result in ExamResult.select().where(
+            ExamResult.registration_number.in_(["LAPSES", "FAILED", "LAB"])
+        )
+    }
+    assert expires == {"LAPSES": add_months(DAY, 36), "FAILED": None, "LAB": None}
+
+
+def test_an_empty_file_or_an_unreadable_header_is_refused(app, db, tmp_path):
+    empty = write(tmp_path, "empty.csv", "")
+    result = run(app, "import", "exams", empty, "--skip-invalid")
+    assert_no_traceback(result)
+    assert "error: line 1: the file is empty; expected a header line" in result.output
+    huge = write(tmp_path, "huge-header.csv", '"' + "h" * 200_000 + '",login_id\n')
+    result = run(app, "import", "ce", huge, "--skip-invalid")
+    assert_no_traceback(result)
+    assert "error: line 1: the header line is not valid CSV (field larger than" in result.output
+
+
+def test_a_file_name_the_batch_cannot_keep_refuses_the_file(app, db, tmp_path):
+    row = exam_row("NAMED-1")
+    longest = csv_file(tmp_path, "n" * 251 + ".csv", EXAM_FIELDS, [row])
+    assert len(longest.name) == ImportBatch.filename.max_length
+    result = run(app, "import", "exams", longest)
+    assert result.exit_code == 0, result.output
+    assert ImportBatch.get(ImportBatch.filename == longest.name).row_count == 1
+    escape = csv_file(tmp_path, "vue\x1b[2J.csv", EXAM_FIELDS, [exam_row("NAMED-2")])
+    result = run(app, "import", "exams", escape)
+    assert_no_traceback(result)
+    assert result.exit_code == 1
+    assert (
+        'error: file name: at most 255 characters and no control characters, got "vue\\x1b[2J.csv"'
+        in result.output
+    )
+    assert "NAMED-2" not in stored_numbers()
+
+
+def test_a_row_another_import_stored_meanwhile_refuses_the_whole_file(
+    app, db, tmp_path, monkeypatch
+):
+    from certportal.domain import imports
+
+    first = csv_file(tmp_path, "first.csv", EXAM_FIELDS, [exam_row("RACE-1")])
+    assert run(app, "import", "exams", first).exit_code == 0
+    lookup = imports._lookup
+
+    def stale_lookup(model_field, values, *selected):
+        # As if the other import committed between this one's lookup and its insert.
+        if model_field is ExamResult.registration_number:
+            return []
+        return lookup(model_field, values, *selected)
+
+    monkeypatch.setattr(imports, "_lookup", stale_lookup)
+    rows = [
+        exam_row("RACE-2", login_id="CSCO30000010", email="race@example.com"),
+        exam_row("RACE-1"),
+    ]
+    second = csv_file(tmp_path, "second.csv", EXAM_FIELDS, rows)
+    candidates, results = Candidate.select().count(), ExamResult.select().count()
+    result = run(app, "import", "exams", second)
+    assert_no_traceback(result)
+    assert result.exit_code == 1
+    assert "error: another import stored some of these rows at the same time" in result.output
+    assert "line 0" not in result.output
+    assert (Candidate.select().count(), ExamResult.select().count()) == (candidates, results)
+
+
+def test_files_longer_than_one_lookup_chunk_find_every_stored_row(app, db, tmp_path):
+    count = CHUNK + 100
+    logins = [f"CSCO6{n:07d}" for n in range(count)]
+
+    def file(name, prefix):
+        rows = [
+            exam_row(f"{prefix}-{n}", login_id=login, email=f"c{n}@example.com", grade="Fail")
+            for n, login in enumerate(logins)
+        ]
+        return csv_file(tmp_path, name, EXAM_FIELDS, rows)
+
+    first = run(app, "import", "exams", file("first.csv", "A"))
+    assert f"{count} new candidate record(s)" in first.output, first.output
+    second = run(app, "import", "exams", file("second.csv", "B"))
+    assert second.exit_code == 0, second.output
+    assert f"{count} imported" in second.output and "new candidate" not in second.output
+    again = run(app, "import", "exams", file("second.csv", "B"))
+    assert f"0 imported, {count} already imported" in again.output, again.output
+
+
+def test_a_ce_key_twice_in_one_file_is_a_line_error(app, db, tmp_path):
+    rows = [ce_row("TWICE"), ce_row("TWICE", source="Other"), ce_row("TWICE")]
+    path = csv_file(tmp_path, "twice.csv", CE_FIELDS, rows)
+    result = run(app, "import", "ce", path, "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert 'skipped: line 4: external_id: "TWICE" is also on line 2' in result.output
+    assert "2 imported" in result.output
+    sources = {c.source for c in CeCredit.select().where(CeCredit.external_id == "TWICE")}
+    assert sources == {"CertMetrics", "Other"}
+
+
+def test_without_skip_invalid_the_domain_refuses_a_file_with_a_bad_row(db, tmp_path):
+    rows = [exam_row("API-1"), exam_row("API-2", grade="x")]
+    path = csv_file(tmp_path, "api.csv", EXAM_FIELDS, rows)
+    with pytest.raises(ImportRefused) as refused:
+        import_exams(path, TODAY)
+    assert refused.value.report.error_lines() == ['line 3: grade: must be Pass or Fail, got "x"']
+    path = csv_file(tmp_path, "api-ce.csv", CE_FIELDS, [ce_row("API-3", points="0")])
+    with pytest.raises(ImportRefused):
+        import_ce(path, TODAY)
+    assert "API-1" not in stored_numbers()
