@@ -525,7 +525,8 @@ def check_ce_row(row: Row, today: date) -> _CeRow:
                 f"inactive_on: at most {MAX_CE_VALIDITY_MONTHS // 12} years after active_on"
             )
             inactive_on = None
-    elif active_on and row.values.get("inactive_on", "") == "":
+    elif active_on:
+        # No inactive date (a bad one is already a problem of the row): the default.
         inactive_on = add_months(active_on, CE_VALIDITY_MONTHS)
     provider_name = row.text("provider_name", required=False)
     source = row.text("source", required=False)

@@ -6,8 +6,13 @@ import pytest
 
 from certportal.domain.imports import (
     EARLIEST_DATE,
+    EXAM_COLUMNS,
+    EXAM_OPTIONAL,
     MAX_CE_POINTS,
+    ImportRefused,
+    ImportReport,
     Row,
+    _check_header,
     check_ce_row,
     check_exam_row,
     shown,
@@ -322,3 +327,17 @@ def test_a_non_ascii_email_must_fit_its_lower_case_key_column_too():
     grows = "İ" + fits[1:]  # lower-cased, İ is two characters: the key would be 255
     assert len(grows) == 254 and len(grows.lower()) == 255
     assert exam(email=grows)[1] == [f"email: {shown(grows)} is not an email address"]
+
+
+@pytest.mark.parametrize(("extra", "listed"), [(10, ""), (11, " and 1 more")])
+def test_up_to_ten_unknown_columns_are_listed(extra, listed):
+    report = ImportReport("exams", "wide.csv")
+    with pytest.raises(ImportRefused):
+        _check_header(
+            [*EXAM_COLUMNS, *EXAM_OPTIONAL, *(f"x{n}" for n in range(extra))],
+            report,
+            EXAM_COLUMNS,
+            EXAM_OPTIONAL,
+        )
+    names = ", ".join(f'"x{n}"' for n in range(10))
+    assert report.error_lines() == [f"line 1: unknown column(s): {names}{listed}"]

@@ -52,9 +52,13 @@ def test_exam_import_creates_unknown_candidates_and_earns_their_certification(ap
     )
     result = run(app, "import", "exams", path)
     assert result.exit_code == 0, result.output
-    assert "2 imported" in result.output and "2 new candidate record(s)" in result.output
+    assert (
+        "vue-results.csv: 2 row(s): 2 imported, 0 already imported, 2 new candidate record(s)"
+        in result.output
+    )
     ana = Candidate.get(Candidate.login_id == "CSCO20000001")
     assert (ana.email, ana.last_name, ana.password_hash) == ("ana.silva@example.com", "Silva", None)
+    assert (ana.email_key, ana.last_name_key) == ("ana.silva@example.com", "silva")
     ccna = held("CSCO20000001", "CCNA")
     assert (ccna.status, ccna.active_on, ccna.expires_on) == ("active", day, add_months(day, 36))
     assert [e.description for e in ccna.events] == ["Earned by exam 200-301"]
@@ -490,7 +494,8 @@ def test_rows_the_csv_reader_cannot_read_are_line_errors(app, db, tmp_path):
         + ",".join(exam_row("OK-B")) + "\n"
         + ",".join(exam_row("SHORT"))[:30] + "\n"
         + ",,,,,,,\n"  # a spreadsheet's empty row: skipped
-        + ",,,,,\x1c,,\n",  # white space to str.strip(), a control character all the same
+        + ",,,,,\x1c,,\n"  # white space to str.strip(), a control character all the same
+        + "X,X,X,X,X,X,X,X\n",
         encoding="utf-8",
     )
     result = run(app, "import", "exams", path, "--skip-invalid")
@@ -503,6 +508,7 @@ def test_rows_the_csv_reader_cannot_read_are_line_errors(app, db, tmp_path):
         "skipped: line 7: registration_number: contains a control character (\\x1c); "
         "login_id: required"
     ) in result.output
+    assert 'skipped: line 8: email: "X" is not an email address' in result.output
     assert {"OK-A", "OK-B"} <= stored_numbers()
 
 
@@ -677,6 +683,11 @@ def test_a_file_name_the_batch_cannot_keep_refuses_the_file(app, db, tmp_path):
         in result.output
     )
     assert "NAMED-2" not in stored_numbers()
+    delete = csv_file(tmp_path, "ce\x7f.csv", CE_FIELDS, [ce_row("NAMED")])
+    result = run(app, "import", "ce", delete)
+    assert_no_traceback(result)
+    assert 'no control characters, got "ce\\x7f.csv"' in result.output
+    assert not CeCredit.select().where(CeCredit.external_id == "NAMED").exists()
 
 
 def test_a_row_another_import_stored_meanwhile_refuses_the_whole_file(
@@ -704,9 +715,15 @@ def test_a_row_another_import_stored_meanwhile_refuses_the_whole_file(
     result = run(app, "import", "exams", second)
     assert_no_traceback(result)
     assert result.exit_code == 1
-    assert "error: another import stored some of these rows at the same time" in result.output
+    assert (
+        "error: another import stored some of these rows at the same time; nothing was "
+        "imported from this file, run it again"
+    ) in result.output
     assert "line 0" not in result.output
     assert (Candidate.select().count(), ExamResult.select().count()) == (candidates, results)
+    with pytest.raises(ImportRefused) as refused:
+        import_exams(second, TODAY)
+    assert (refused.value.report.imported, refused.value.report.created_candidates) == (0, 0)
 
 
 def test_files_longer_than_one_lookup_chunk_find_every_stored_row(app, db, tmp_path):
