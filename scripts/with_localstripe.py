@@ -70,7 +70,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from with_postgres import (  # noqa: E402 - sibling script
+from throwaway import (  # noqa: E402 - sibling script
     EXIT_SETUP_FAILED,
     EXIT_USAGE,
     Terminated,

@@ -15,6 +15,10 @@ found. Since CMD may itself exit 3 (pytest does on an internal error), callers t
 to skip when PostgreSQL is absent should ask ``--check`` first rather than read 3 from a
 real run.
 
+Also a library for tests and bench scripts: `Cluster(find_bindir())` with `up()`, `url`,
+`stop()` and `start()` (a restart on the same port) and `down()`. The start-run-clean-up
+sequence shared with the other launchers is in `throwaway.py`.
+
 Binaries are looked up in $PG_BINDIR, then the newest /usr/lib/postgresql/*/bin, then
 ``pg_config --bindir``. As root, the server runs as the ``postgres`` user (PostgreSQL
 refuses to run as root) via ``runuser -u postgres --``. Standard library only.
@@ -24,46 +28,38 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import glob
 import os
 import pwd
 import re
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throwaway import (  # noqa: E402 - sibling script
+    EXIT_USAGE,
+    SetupError,
+    free_port,
+    logger,
+    reap,
+    serve_command,
+    split_command,
+    tail,
+)
+
 DB_NAME = "certportal_test"
 SUPERUSER = "postgres"
 URL_ENV = "CERTPORTAL_TEST_DATABASE_URL"
 NEEDED = ("initdb", "pg_ctl", "createdb")
 
-EXIT_USAGE = 2
 EXIT_NO_POSTGRES = 3
-EXIT_SETUP_FAILED = 4
-EXIT_NOT_FOUND = 127
 
-
-def log(msg: str) -> None:
-    print(f"with_postgres: {msg}", file=sys.stderr, flush=True)
-
-
-class SetupError(Exception):
-    """The throwaway cluster could not be created or started."""
-
-
-class Terminated(BaseException):
-    """Raised from the SIGTERM/SIGHUP handler so that cleanup runs."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
+log = logger("with_postgres")
 
 
 def _has_binaries(bindir: Path) -> bool:
@@ -94,45 +90,6 @@ def find_bindir() -> Path | None:
     return None
 
 
-def become_subreaper() -> bool:
-    """Adopt orphaned descendants (Linux), so the server can be reaped by us.
-
-    pg_ctl detaches the server; once it exits it would linger as a zombie until PID 1
-    reaps it, which some container inits do late or never.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        return False
-
-
-def reap(pid: int | None = None, timeout: float = 0.0) -> None:
-    """Collect exited adopted processes; wait up to timeout for pid to exit."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if pid is not None:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-                if done == pid:
-                    pid = None
-            while os.waitpid(-1, os.WNOHANG)[0] > 0:
-                pass
-        except ChildProcessError:
-            pid = None  # not (or no longer) our child
-        if pid is None or time.monotonic() >= deadline:
-            return
-        time.sleep(0.05)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def pick_locale() -> str:
     """C.UTF-8 when the system has it (codepoint order, Unicode-aware case), else C.
 
@@ -150,14 +107,6 @@ def pick_locale() -> str:
     return "C"
 
 
-def tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError as exc:
-        return f"(cannot read {path}: {exc})"
-    return "\n".join(text.splitlines()[-lines:])
-
-
 class Cluster:
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
@@ -165,6 +114,7 @@ class Cluster:
         self.root: Path | None = None
         self.port: int | None = None
         self.start_attempted = False
+        self.started_once = False
 
     # -- paths ---------------------------------------------------------------------------
     @property
@@ -244,8 +194,12 @@ class Cluster:
         self._check(proc, "initdb")
 
     def start(self, attempts: int = 3) -> None:
+        """Start the server: on a free port the first time, on the same port again after
+        stop() (a restart, as clients that keep the URL expect)."""
         for attempt in range(1, attempts + 1):
-            self.port = free_port()
+            same_port = self.port is not None and self.started_once
+            if not same_port:
+                self.port = free_port()
             options = " ".join(
                 [
                     "-c listen_addresses=127.0.0.1",
@@ -265,10 +219,11 @@ class Cluster:
                 "pg_ctl start",
             )  # fmt: skip
             if proc.returncode == 0:
+                self.started_once = True
                 return
             server_log = tail(self.logfile)
             port_taken = "could not bind" in server_log or "already in use" in server_log
-            if port_taken and attempt < attempts:
+            if port_taken and attempt < attempts and not same_port:
                 log(f"port {self.port} was taken meanwhile; retrying with another")
                 continue
             output = (proc.stdout + proc.stderr).strip()
@@ -276,6 +231,18 @@ class Cluster:
                 f"pg_ctl start failed (exit {proc.returncode}):\n{output}\n"
                 f"--- tail of {self.logfile} ---\n{server_log}"
             )
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server, keeping its data: start() brings it back on the same port."""
+        server_pid = self._server_pid()
+        proc = self._run(
+            self._server_cmd("pg_ctl", "-D", str(self.datadir), "-m", mode, "-w", "-t", "30",
+                             "stop"),
+            f"pg_ctl -m {mode} stop",
+            timeout=60,
+        )
+        self._check(proc, f"pg_ctl -m {mode} stop")
+        reap(server_pid, timeout=10)
 
     def createdb(self) -> None:
         proc = self._run(
@@ -328,41 +295,21 @@ class Cluster:
         if self.root.exists():
             log(f"could not remove {self.root}")
 
+    # -- the throwaway.serve_command protocol ------------------------------------------------
+    def up(self) -> None:
+        self.create()
+        self.initdb()
+        self.start()
+        self.createdb()
 
-def run_child(cmd: list[str], env: dict[str, str]) -> int:
-    try:
-        child = subprocess.Popen(cmd, env=env)  # noqa: S603 - the caller's own command
-    except FileNotFoundError:
-        log(f"command not found: {cmd[0]}")
-        return EXIT_NOT_FOUND
-    except PermissionError:
-        log(f"command not executable: {cmd[0]}")
-        return 126
-    try:
-        rc = child.wait()
-    except KeyboardInterrupt:
-        # A terminal Ctrl-C reached the child too (same process group): let it finish its
-        # own teardown; further Ctrl-Cs go to it alone. Then make sure it is gone.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        _reap(child, first_signal=signal.SIGINT, grace=10)
-        raise
-    except Terminated as exc:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _reap(child, first_signal=exc.signum, grace=0)
-        raise
-    return 128 - rc if rc < 0 else rc
+    def down(self, interrupted: bool = False) -> None:
+        self.destroy(interrupted)
 
+    def env(self) -> dict[str, str]:
+        return {URL_ENV: self.url}
 
-def _reap(child: subprocess.Popen, first_signal: int, grace: float) -> None:
-    steps = [(None, grace), (first_signal, 5), (signal.SIGTERM, 5), (signal.SIGKILL, None)]
-    for sig, timeout in steps:
-        if child.poll() is not None:
-            return
-        if sig is not None:
-            with contextlib.suppress(ProcessLookupError):
-                child.send_signal(sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            child.wait(timeout=timeout)
+    def ready(self) -> str:
+        return f"PostgreSQL ({self.bindir}) ready on 127.0.0.1:{self.port}; {URL_ENV}={self.url}"
 
 
 def main(argv: list[str]) -> int:
@@ -375,11 +322,7 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="only report whether PostgreSQL binaries are available (exit 0 or 3)",
     )
-    if "--" in argv:
-        split = argv.index("--")
-        opts, cmd = argv[:split], argv[split + 1 :]
-    else:
-        opts, cmd = argv, []
+    opts, cmd = split_command(argv)
     args = parser.parse_args(opts)
 
     bindir = find_bindir()
@@ -397,46 +340,7 @@ def main(argv: list[str]) -> int:
         parser.print_usage(sys.stderr)
         log("no command given (put it after --)")
         return EXIT_USAGE
-
-    def on_signal(signum: int, _frame: object) -> None:
-        raise Terminated(signum)
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        if signal.getsignal(sig) is not signal.SIG_IGN:  # e.g. keep nohup's choice
-            signal.signal(sig, on_signal)
-
-    become_subreaper()
-    cluster = Cluster(bindir)
-    interrupted = False
-    try:
-        started = time.monotonic()
-        cluster.create()
-        cluster.initdb()
-        cluster.start()
-        cluster.createdb()
-        log(
-            f"PostgreSQL ({bindir}) ready on 127.0.0.1:{cluster.port} "
-            f"in {time.monotonic() - started:.1f}s; {URL_ENV}={cluster.url}"
-        )
-        env = dict(os.environ, **{URL_ENV: cluster.url})
-        return run_child(cmd, env)
-    except SetupError as exc:
-        log(str(exc))
-        return EXIT_SETUP_FAILED
-    except KeyboardInterrupt:
-        interrupted = True
-        log("interrupted")
-        return 128 + signal.SIGINT
-    except Terminated as exc:
-        interrupted = True
-        log(f"terminated by signal {exc.signum}")
-        return 128 + exc.signum
-    finally:
-        # Cleanup must not be cut short by a second Ctrl-C or SIGTERM.
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_IGN)
-        cluster.destroy(interrupted)
-        reap()
+    return serve_command(log, Cluster(bindir), cmd)
 
 
 if __name__ == "__main__":
