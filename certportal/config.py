@@ -38,6 +38,48 @@ def _non_negative_int(env, name: str, default: int) -> int:
     return value
 
 
+def _positive_int(env, name: str, default: int) -> int:
+    value = _non_negative_int(env, name, default)
+    if value == 0:
+        raise ConfigError(f"{name} must be 1 or more, got 0")
+    return value
+
+
+def _seconds(env, name: str, default: float) -> float:
+    raw = env.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value >= 0:  # also refuses NaN
+        raise ConfigError(f"{name} must be 0 or more seconds, got {raw!r}")
+    return value
+
+
+def database_settings(env=None) -> dict:
+    """The connection pool: one per process, for SQLite and PostgreSQL alike.
+
+    A sync gunicorn worker uses one connection at a time; threaded servers up to one per
+    thread. Processes x DATABASE_POOL_SIZE must stay below PostgreSQL's max_connections.
+    """
+    env = os.environ if env is None else env
+    return {
+        # Most connections one process keeps open.
+        "DATABASE_POOL_SIZE": _positive_int(env, "DATABASE_POOL_SIZE", 20),
+        # How long a request waits for a free pooled connection before it is answered 503
+        # "try again in a moment" (0: not at all).
+        "DATABASE_POOL_TIMEOUT": _seconds(env, "DATABASE_POOL_TIMEOUT", 5.0),
+        # A connection older than this is closed and replaced when next checked out or in,
+        # so server-side memory and a server failover are picked up without a restart.
+        "DATABASE_STALE_TIMEOUT": _seconds(env, "DATABASE_STALE_TIMEOUT", 300.0),
+        # How long opening a PostgreSQL connection may take (an unreachable host must not
+        # hang a request).
+        "DATABASE_CONNECT_TIMEOUT": _positive_int(env, "DATABASE_CONNECT_TIMEOUT", 5),
+    }
+
+
 def load(instance_path: str, overrides: dict | None = None) -> dict:
     """The configuration for this process: environment variables, then `overrides`."""
     env = os.environ
@@ -108,6 +150,7 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
             "MAPPING_ADDRESS_RATE_LIMIT", "3 per 15 minutes;10 per day"
         ),
     }
+    settings.update(database_settings(env))
     settings.update(_payment_settings(env))
     settings.update({key: value for key, value in overrides.items() if key != "BASE_URL"})
     return settings

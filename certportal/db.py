@@ -1,10 +1,22 @@
-"""The one database handle, connected from DATABASE_URL."""
+"""The one database handle, connected (and pooled) from DATABASE_URL."""
 
 import logging
+import sqlite3
 from pathlib import Path
 
-from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
-from playhouse.db_url import connect
+import psycopg
+from peewee import (
+    DatabaseError,
+    DatabaseProxy,
+    InterfaceError,
+    PostgresqlDatabase,
+    SqliteDatabase,
+)
+from playhouse.pool import (
+    MaxConnectionsExceeded,
+    _PooledPostgresqlDatabase,
+    _PooledSqliteDatabase,
+)
 
 database = DatabaseProxy()
 
@@ -17,30 +29,69 @@ SQLITE_PRAGMAS = {
 }
 
 
-def open_database(url: str):
-    """Build a database object for the URL, with the engine settings this project needs."""
-    if url.startswith("sqlite"):
-        # A pool of connections, so a request reuses one instead of opening the file and
-        # running the pragmas again (about 0.8 ms a request). A connection serves one thread
-        # at a time; it may be a different thread next time (threaded dev server).
-        # Writers take the lock at BEGIN so two writers never deadlock on lock upgrade.
-        return connect(
-            url.replace("sqlite://", "sqlite+pool://", 1),
+class _CountsOpenedConnections:
+    """Sits between the pool and the driver: counts the connections really opened, so the
+    pool's reuse can be seen (pool_status)."""
+
+    connections_opened = 0
+
+    def _connect(self):
+        connection = super()._connect()
+        self.connections_opened += 1
+        return connection
+
+
+class PooledPostgres(_PooledPostgresqlDatabase, _CountsOpenedConnections, PostgresqlDatabase):
+    """A pool of psycopg 3 connections. Each is checked at checkout (a round trip), so
+    connections a server restart broke are dropped and replaced, never handed to a request;
+    one that breaks while in use is closed when it comes back."""
+
+
+class PooledSqlite(_PooledSqliteDatabase, _CountsOpenedConnections, SqliteDatabase):
+    pass
+
+
+def open_database(url: str, settings: dict | None = None):
+    """Build a pooled database object for the URL, with the engine settings this project
+    needs; `settings` are config.database_settings() (pool size and timeouts)."""
+    from certportal.config import database_settings
+
+    settings = settings or database_settings()
+    pool = {
+        "max_connections": settings["DATABASE_POOL_SIZE"],
+        "stale_timeout": settings["DATABASE_STALE_TIMEOUT"] or None,
+        # peewee reads 0 as "wait for ever"; None is "do not wait".
+        "timeout": settings["DATABASE_POOL_TIMEOUT"] or None,
+    }
+    if url.startswith("sqlite:///"):
+        # A pooled connection spares a request opening the file and running the pragmas
+        # (about 0.8 ms). A connection serves one thread at a time; it may be a different
+        # thread next time (threaded dev server). Writers take the lock at BEGIN so two
+        # writers never deadlock on lock upgrade.
+        return PooledSqlite(
+            url.removeprefix("sqlite:///") or ":memory:",
             pragmas=SQLITE_PRAGMAS,
-            timeout=5,
             lock_type="IMMEDIATE",
             check_same_thread=False,
-            max_connections=32,
-            stale_timeout=600,
+            **pool,
         )
     if url.startswith(("postgres://", "postgresql://")):
-        return connect(url.replace("postgres://", "postgresql://", 1))
+        # The whole URL goes to libpq as it is (percent-escapes, ?sslmode=… and the like).
+        return PooledPostgres(
+            url.replace("postgres://", "postgresql://", 1),
+            connect_timeout=settings["DATABASE_CONNECT_TIMEOUT"],
+            application_name="certportal",
+            **pool,
+        )
     raise ValueError(f"Unsupported DATABASE_URL scheme: {url.split(':', 1)[0]}")
 
 
-def bind(url: str):
-    """Point the shared proxy at the database named by the URL."""
-    db = open_database(url)
+def bind(url: str, settings: dict | None = None):
+    """Point the shared proxy at the database named by the URL (closing the connections
+    of the one it pointed at before)."""
+    if database.obj is not None:
+        release_connections()
+    db = open_database(url, settings)
     database.initialize(db)
     return db
 
@@ -55,6 +106,32 @@ def release_connections() -> None:
         close_all()
 
 
+def pool_status() -> dict:
+    """This process's pool: connections opened so far, idle now, in use now."""
+    pool = database.obj
+    return {
+        "opened": pool.connections_opened,
+        "idle": len(pool._connections),
+        "in_use": len(pool._in_use),
+    }
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database cannot serve right now (down, restarting,
+    unreachable, every pooled connection busy, SQLite locked too long), so the same request
+    may well succeed in a moment: callers answer 503 rather than report a fault."""
+    if isinstance(error, MaxConnectionsExceeded):
+        return True
+    # peewee wraps the driver's exception and keeps it as `orig`.
+    if isinstance(error, DatabaseError):
+        error = getattr(error, "orig", None) or error
+    if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+        return True  # refused, lost, shut down by an administrator, closed
+    if isinstance(error, sqlite3.OperationalError):
+        return "locked" in str(error) or "busy" in str(error)
+    return isinstance(error, InterfaceError) and "closed" in str(error)
+
+
 def is_sqlite() -> bool:
     return isinstance(database.obj, SqliteDatabase)
 
@@ -65,7 +142,7 @@ def is_postgres() -> bool:
 
 def init_app(app):
     """Connect per request (static files excepted) and close on teardown (back to the pool)."""
-    bind(app.config["DATABASE_URL"])
+    bind(app.config["DATABASE_URL"], app.config)
 
     @app.before_request
     def _connect():

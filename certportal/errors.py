@@ -4,11 +4,12 @@ import logging
 import math
 import time
 
-from flask import jsonify, make_response, request
+from flask import current_app, g, jsonify, make_response, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from certportal import db
 from certportal.htmx import render_page
 from certportal.security import InputRefused, limiter
 
@@ -28,6 +29,11 @@ MESSAGES = {
         "Too many attempts",
         "You have tried this too often in a short time. Please wait a few minutes and try again.",
     ),
+    503: (
+        "Try again in a moment",
+        "The portal is busy or its database cannot be reached right now. Nothing was changed; "
+        "please try again in a moment.",
+    ),
     500: (
         "Something went wrong",
         "The portal could not complete your request. Nothing was changed; please try again. "
@@ -36,7 +42,7 @@ MESSAGES = {
 }
 
 
-def render_error(status: int, title: str | None = None, message: str | None = None):
+def render_error(status: int, title: str | None = None, message: str | None = None, **context):
     default_title, default_message = MESSAGES.get(status, MESSAGES[500])
     try:
         return render_page(
@@ -46,6 +52,7 @@ def render_error(status: int, title: str | None = None, message: str | None = No
             error_status=status,
             error_title=title or default_title,
             error_message=message or default_message,
+            **context,
         )
     except Exception:  # the error page itself failed (e.g. database down): plain text
         log.exception("error page failed to render")
@@ -88,7 +95,23 @@ def _csrf_error(error: CSRFError):
     )
 
 
+def _database_unavailable(error: Exception):
+    """503 "try again in a moment": the database is down, restarting or every pooled
+    connection is busy. The page is drawn without asking the database anything."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+    # The layout asks who is signed in, which is a database read: show it as to a visitor.
+    g._login_user = current_app.login_manager.anonymous_user()
+    if _wants_json():
+        response = make_response(_json_error(503))
+    else:
+        response = make_response(render_error(503, public_page=True))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def _unexpected_error(error: Exception):
+    if db.unavailable(error):
+        return _database_unavailable(error)
     log.exception("unhandled error on %s %s", request.method, request.path)
     if _wants_json():
         return _json_error(500)

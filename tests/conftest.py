@@ -53,6 +53,7 @@ def seeded_database(tmp_path_factory):
         bind(_postgres_url_for(template))
         _seed_current_database()
         yield template
+        release_connections()
         _postgres_admin(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
     else:
         path = tmp_path_factory.mktemp("seed") / "seed.sqlite3"
@@ -68,15 +69,15 @@ def database_url(seeded_database, tmp_path):
         name = f"test_{uuid.uuid4().hex[:12]}"
         _postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{seeded_database}"')
         yield _postgres_url_for(name)
-        if not database.is_closed():
-            database.close()
+        # The pool keeps connections open: close them, not leave them for the server to
+        # cut off when the database is dropped.
+        release_connections()
         _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
         copy = tmp_path / "portal.sqlite3"
         shutil.copyfile(seeded_database, copy)
         yield f"sqlite:///{copy}"
-        if not database.is_closed():
-            database.close()
+        release_connections()
 
 
 @pytest.fixture
@@ -186,11 +187,30 @@ def smtp_server():
     controller.stop()
 
 
-def unused_smtp_url() -> str:
-    """An SMTP URL where nothing listens: delivery fails as when the server is down."""
+def unused_port() -> int:
+    """A loopback port where nothing listens (connections are refused at once)."""
     import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"smtp://127.0.0.1:{port}"
+        return probe.getsockname()[1]
+
+
+def unused_smtp_url() -> str:
+    """An SMTP URL where nothing listens: delivery fails as when the server is down."""
+    return f"smtp://127.0.0.1:{unused_port()}"
+
+
+def load_script(name: str):
+    """scripts/<name>.py as a module (scripts/ is not a package), e.g. the throwaway
+    PostgreSQL and Redis launchers used as libraries."""
+    import importlib.util
+    import sys
+
+    if name not in sys.modules:
+        path = project_root() / "scripts" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

@@ -32,3 +32,21 @@ def test_defaults_and_environment(monkeypatch, tmp_path):
     assert settings["BASE_URL"] == "https://certs.acme.example"
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["WTF_CSRF_TIME_LIMIT"] is None
+
+
+def test_database_pool_settings(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    for name in ("DATABASE_POOL_SIZE", "DATABASE_POOL_TIMEOUT", "DATABASE_STALE_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_POOL_TIMEOUT", "0.5")
+    settings = config.load(str(tmp_path))
+    assert settings["DATABASE_POOL_SIZE"] == 20
+    assert settings["DATABASE_POOL_TIMEOUT"] == 0.5
+    assert settings["DATABASE_STALE_TIMEOUT"] == 300
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "0")
+    with pytest.raises(config.ConfigError, match="DATABASE_POOL_SIZE must be 1 or more"):
+        config.load(str(tmp_path))
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "4")
+    monkeypatch.setenv("DATABASE_POOL_TIMEOUT", "soon")
+    with pytest.raises(config.ConfigError, match="DATABASE_POOL_TIMEOUT must be a number"):
+        config.load(str(tmp_path))
