@@ -30,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask import Flask  # noqa: E402
 
-from certportal import create_app, pdf  # noqa: E402
+from certportal import create_app  # noqa: E402
 from certportal.db import database, upgrade_schema  # noqa: E402
+from certportal.documents import pdf  # noqa: E402
 
 CSRF_INPUT = r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"'
 
@@ -199,9 +200,10 @@ def main() -> None:
             assert client.get(url).status_code == 200, url
 
         with app.test_request_context(), database.connection_context():
-            from certportal.auth import Candidate
-            from certportal.blueprints.certificates import verification_url
+            from certportal.web.blueprints.certificates import verification_url
+
             from certportal.domain import certificates
+            from certportal.web.login import Candidate
 
             john = Candidate.get(Candidate.login_id == "CSCO10000000")
             held = certificates.held_for_pdf(john, "CCNA", date.today())
@@ -222,8 +224,9 @@ def main() -> None:
         api = describe("verification JSON API",
                        timed(lambda: client.get(f"/api/v1/verifications/{code}"), n), ceiling)
 
-        render = describe("PDF rendering alone (no HTTP, no database)",
-                          timed(lambda: pdf.render_certificate(content), n // 3))
+        with app.app_context():
+            render = describe("PDF rendering alone (no HTTP, no database)",
+                              timed(lambda: pdf.render_certificate(content), n // 3))
         print(f"\nPDF uncached median {uncached * 1000:.1f} ms through the route, "
               f"{render * 1000:.1f} ms rendering alone (budget <= 20 ms)")
         print("In-process ratios put the portal's per-request work (session, database) against "

@@ -20,8 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask import Flask  # noqa: E402
 
-from certportal import artwork  # noqa: E402
-from certportal.documents import badges  # noqa: E402
+from certportal.documents import (
+    artwork,  # noqa: E402
+    badges,  # noqa: E402
+)
 from certportal.domain import credentials, signing  # noqa: E402
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

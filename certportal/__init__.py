@@ -1,22 +1,35 @@
-"""CertPortal: an open-source certification tracking portal."""
+"""CertPortal: an open-source certification tracking portal.
+
+Where things live (each layer imports only the ones below it: web → domain → models → db):
+
+    __init__.py       create_app(): config, database, web, mail, CLI
+    config.py         every setting: its environment variable, default and parsing, once
+    db.py             the one DatabaseProxy, connected (and pooled) from DATABASE_URL; migrations
+    models/           Peewee tables by area; compiled.py: hot queries whose SQL is built once
+    domain/           the rules as plain functions over models, no Flask
+    formatting.py     dates as the guide prints them (pages, emails and PDFs share them)
+    web/              everything that knows HTTP:
+      blueprints/     one blueprint per URL prefix (the table in blueprints/__init__.py)
+      login.py        who is signed in: sessions, candidate_required, staff_required
+      security.py     CSRF, rate limits (configured_limit), request guards, security headers
+      errors.py       error pages and JSON errors; no traceback reaches a user
+      htmx.py         render_page(): the whole page, or one block for an htmx partial request
+      templating.py   template filters and globals
+      navigation.py   the candidate navigation; absolute links on BASE_URL
+    documents/        files we render: pdf.py (certificates), artwork.py (logos), badges.py
+    notifications.py  one function per message the portal sends; views never compose mail
+    mail.py           the outbox: messages stored first, delivered after the response
+    payments.py       card payments through Stripe (a service adapter like mail.py)
+    cli/              flask --app app …: one module per command group
+    templates/ static/ data/
+"""
 
 import logging
 from pathlib import Path
 
 from flask import Flask
 
-from certportal import (
-    auth,
-    blueprints,
-    cli,
-    config,
-    db,
-    errors,
-    htmx,
-    mail,
-    security,
-    templating,
-)
+from certportal import cli, config, db, mail, web
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,12 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO)
 
     db.init_app(app)
-    security.init_app(app)
-    auth.init_app(app)
-    htmx.init_app(app)
-    templating.init_app(app)
-    errors.init_app(app)
+    web.init_app(app)
     mail.init_app(app)
-    blueprints.init_app(app)
     cli.init_app(app)
     return app

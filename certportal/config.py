@@ -111,6 +111,11 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "TRANSCRIPT_EMAILS_PER_DAY": int(env.get("TRANSCRIPT_EMAILS_PER_DAY", "20")),
         # Public transcript pages (/t/<id>) per IP, so ids cannot be guessed nor views inflated.
         "TRANSCRIPT_RATE_LIMIT": env.get("TRANSCRIPT_RATE_LIMIT", "60 per minute;600 per hour"),
+        # Verification page, its QR link and the JSON API together, per IP: codes cannot be
+        # guessed.
+        "VERIFICATION_RATE_LIMIT": env.get(
+            "VERIFICATION_RATE_LIMIT", "60 per minute;600 per hour"
+        ),
         # Sessions: a signed cookie carries only the id of a server-side session record.
         "SESSION_COOKIE_HTTPONLY": True,
         # Over HTTPS the __Host- prefix makes browsers refuse the cookie from a subdomain or

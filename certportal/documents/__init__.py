@@ -1,1 +1,2 @@
-"""Files the portal hands out: baked badge images (and, later, PDFs and artwork)."""
+"""Files the portal renders and hands out: PDF certificates (pdf.py), logo artwork as SVG and
+PNG (artwork.py), and badge images with their credential baked in (badges.py)."""

@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 from peewee import fn
 
 from certportal.db import database
-from certportal.formatting import long_date
 from certportal.models import (
     Candidate,
     CandidateCertification,
@@ -477,32 +476,6 @@ def views_of(transcript: Transcript, limit: int = 500):
 
 
 # --- Email --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TranscriptEmail:
-    subject: str
-    text: str
-
-
-def transcript_email(program_name: str, transcript: Transcript, link: str) -> TranscriptEmail:
-    """The guide's sample email; the preview and the sent message both come from here.
-
-    It goes to any address the candidate types, so it carries no words of the candidate's
-    (description, remarks): only the name on record, the link and the expiry date.
-    """
-    name = shown_name(transcript.candidate, transcript.name_form)
-    expires = transcript.expires_on
-    text = (
-        f"This email was sent because we received a request to have transcript information "
-        f"for {name} emailed to you.\n"
-        f"\n"
-        f"Please click the following link to view transcript\n"
-        f"{link}\n"
-        f"\n"
-        f"This transcript currently expires on {long_date(expires)}.\n"
-    )
-    return TranscriptEmail(subject=f"{program_name} - Transcript for {name}", text=text)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,7 @@ from xml.etree import ElementTree
 import pytest
 from PIL import Image
 
-from certportal import artwork
-from certportal.documents import badges
+from certportal.documents import artwork, badges
 from certportal.documents.badges import BadgeFileError, NotBakedError
 from tests.credential_samples import signed_badge
 

@@ -3,7 +3,7 @@
 from datetime import date
 
 from certportal.domain.demo import add_months
-from certportal.templating import guide_date, long_date, money
+from certportal.web.templating import guide_date, long_date, money
 
 
 def test_guide_date_format():

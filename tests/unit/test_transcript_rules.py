@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from certportal import notifications
 from certportal.domain import transcripts as rules
 from certportal.models import Candidate, Transcript
 
@@ -21,7 +22,7 @@ def sample(**overrides) -> Transcript:
 
 def test_the_email_is_the_guides_sample_message():
     link = "https://certs.example.org/t/15KDEQ4K1BV1133H"
-    message = rules.transcript_email("CertMetrics", sample(), link)
+    message = notifications.transcript_email("CertMetrics", sample(), link)
     assert message.subject == "CertMetrics - Transcript for John Doe"
     assert message.text == (
         "This email was sent because we received a request to have transcript information "

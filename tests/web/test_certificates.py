@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from flask import render_template_string
 
-from certportal import pdf
+from certportal.documents import pdf
 from certportal.domain.certificates import group_code
 from certportal.formatting import guide_date
 from certportal.models import Candidate, CandidateCertification, Certification, random_code
@@ -105,7 +105,7 @@ def test_localized_names_render_with_the_embedded_cjk_font(client, db, family, g
 
 
 @pytest.mark.parametrize("name", ["王美", "山田太郎", "김민준", "Łukasz Nowak-Dvořák"])
-def test_xhtml2pdf_misses_no_glyph(name):
+def test_xhtml2pdf_misses_no_glyph(app, name):
     from certportal.domain.certificates import CertificateContent
 
     content = CertificateContent(
@@ -114,7 +114,8 @@ def test_xhtml2pdf_misses_no_glyph(name):
         expires_on=date(2029, 1, 1), verification_code="K7Q29XMDB4TR0HWE",
         verification_url="http://localhost/verify/K7Q29XMDB4TR0HWE",
     )
-    result = pdf.render_certificate(content)
+    with app.app_context():
+        result = pdf.render_certificate(content)
     assert (result.errors, result.warnings) == (0, 0)
     assert name in pdf_text(result.data)
 

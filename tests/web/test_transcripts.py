@@ -536,7 +536,7 @@ def test_a_viewer_counts_once_a_day_and_their_revalidations_add_nothing(
 @pytest.fixture
 def limited_app(app_config):
     from certportal import create_app
-    from certportal.security import limiter
+    from certportal.web.security import limiter
 
     app_config.update(RATELIMIT_ENABLED=True, TRANSCRIPT_RATE_LIMIT="3 per minute")
     limited = create_app(app_config)

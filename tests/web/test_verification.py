@@ -168,7 +168,7 @@ class TestRateLimit:
         return {**app_config, "RATELIMIT_ENABLED": True, "VERIFICATION_RATE_LIMIT": "3 per minute"}
 
     def test_verification_is_rate_limited(self, client):
-        from certportal.security import limiter
+        from certportal.web.security import limiter
 
         limiter.reset()
         url = f"/api/v1/verifications/{UNKNOWN_CODE}"

@@ -6,9 +6,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
-    current_app,
     redirect,
-    render_template,
     request,
     session,
     url_for,
@@ -18,13 +16,13 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from certportal.auth import login_policy, sign_in, sign_out
+from certportal import notifications
 from certportal.db import database
 from certportal.domain import accounts, mapping
-from certportal.htmx import render_page
-from certportal.mail import queue_email
 from certportal.models import utcnow
-from certportal.security import limiter
+from certportal.web.htmx import render_page
+from certportal.web.login import login_policy, sign_in, sign_out
+from certportal.web.security import configured_limit, limiter, submitted_address
 
 bp = Blueprint("auth", __name__)
 
@@ -55,10 +53,6 @@ def _home_for(account) -> str:
     return url_for("main.staff_home") if account.is_staff else url_for("main.home")
 
 
-def _login_rate_limit() -> str:
-    return current_app.config.get("LOGIN_RATE_LIMIT", "20 per minute;200 per hour")
-
-
 LOGGED_OUT = "You have logged out."
 LOGIN_FAILED = "The login ID, email address or password is not correct."
 
@@ -71,7 +65,7 @@ def _throttled_message(retry_at) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(configured_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 def login():
     """Log in with a login ID or email address and a password."""
     if current_user.is_authenticated:
@@ -152,97 +146,15 @@ class SetPasswordForm(FlaskForm):
     confirm = PasswordField("Confirm new password")
 
 
-def _mapping_rate_limit() -> str:
-    return current_app.config.get("MAPPING_RATE_LIMIT", "10 per minute;50 per hour")
-
-
-def _mapping_address_rate_limit() -> str:
-    return current_app.config.get("MAPPING_ADDRESS_RATE_LIMIT", "3 per 15 minutes;10 per day")
-
-
-def submitted_address() -> str:
-    """The rate-limit key for one email address, whichever form field carries it."""
-    address = request.form.get("new_email") or request.form.get("email") or ""
-    return f"address:{mapping.email_key(address)[:254]}"
-
-
 # Shared scopes: by email, by score report, forgot password and set password draw on one
 # allowance per IP and one per address, so switching forms does not multiply attempts.
-mapping_ip_limit = limiter.shared_limit(_mapping_rate_limit, scope="account-mapping-ip",
-                                        methods=["POST"])
-mapping_address_limit = limiter.shared_limit(
-    _mapping_address_rate_limit, scope="account-mapping-address", key_func=submitted_address,
-    methods=["POST"],
+mapping_ip_limit = limiter.shared_limit(
+    configured_limit("MAPPING_RATE_LIMIT"), scope="account-mapping-ip", methods=["POST"]
 )
-
-
-def absolute_url(endpoint: str, **values) -> str:
-    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
-
-
-def _report_url(login_ids) -> str:
-    return absolute_url("support.new_case", kind="other", login_ids=" ".join(login_ids))
-
-
-def send_mapping_notice(notice: mapping.MappingNotice) -> None:
-    """Queue the email that tells the owner of an address what their request found."""
-    program = current_app.config["PROGRAM_NAME"]
-    system = f"{program} Certification Tracking System"
-    subjects = {
-        mapping.ONE_UNMAPPED: f"{system}: set your password",
-        mapping.ONE_MAPPED: f"{system}: reset your password",
-        mapping.NOT_ON_FILE: f"{system}: your login request",
-        mapping.SEVERAL: f"{system}: your accounts must be merged",
-        mapping.ADDRESS_TAKEN: f"{system}: this email address is already on file",
-        mapping.EMAIL_MOVED: f"{system}: the email address on file was changed",
-        mapping.MAPPING_REFUSED: f"{system}: someone tried to map your account",
-    }
-    context = {
-        "notice": notice,
-        "program_name": program,
-        "candidate": notice.candidate,
-        "link": absolute_url("auth.set_password", token=notice.token) if notice.token else "",
-        "lifetime_hours": int(mapping.TOKEN_LIFETIME.total_seconds() // 3600),
-        "first_time_login_url": absolute_url("auth.first_time_login"),
-        "support_case_url": absolute_url(
-            "support.new_case", kind="merge", email=notice.to, login_ids=" ".join(notice.login_ids)
-        ),
-        "report_url": _report_url(notice.login_ids),
-        "login_url": absolute_url("auth.login"),
-        "forgot_password_url": absolute_url("auth.forgot_password"),
-    }
-    if notice.kind == mapping.EMAIL_MOVED:
-        context["masked_address"] = mapping.mask_email(notice.candidate.email)
-    queue_email(
-        kind=f"mapping_{notice.kind}",
-        to=notice.to,
-        subject=subjects[notice.kind],
-        text=render_template(f"email/{notice.kind}.txt", **context),
-        html=render_template(f"email/{notice.kind}.html", **context),
-        candidate=notice.candidate,
-    )
-
-
-def send_password_changed_notice(candidate, how: str) -> None:
-    """Tell the address on file that the password changed, whoever changed it."""
-    program = current_app.config["PROGRAM_NAME"]
-    context = {
-        "program_name": program,
-        "candidate": candidate,
-        "how": how,
-        "when": f"{utcnow():%Y-%m-%d %H:%M}",
-        "forgot_password_url": absolute_url("auth.forgot_password"),
-        "report_url": _report_url((candidate.login_id,)),
-    }
-    queue_email(
-        kind=how,
-        to=candidate.email,
-        subject=f"{program} Certification Tracking System: your password was "
-        + ("set" if how == "password_set" else "changed"),
-        text=render_template("email/password_changed.txt", **context),
-        html=render_template("email/password_changed.html", **context),
-        candidate=candidate,
-    )
+mapping_address_limit = limiter.shared_limit(
+    configured_limit("MAPPING_ADDRESS_RATE_LIMIT"), scope="account-mapping-address",
+    key_func=submitted_address, methods=["POST"],
+)
 
 
 def _render_first_time_login(email_form=None, score_form=None, status=200, sent=None):
@@ -289,7 +201,7 @@ def map_by_email():
         form.email.errors = [problem] if problem else []
         return _render_first_time_login(email_form=form, status=422)
     with database.atomic():
-        send_mapping_notice(mapping.request_by_email(form.email.data))
+        notifications.mapping_notice(mapping.request_by_email(form.email.data))
     return redirect(url_for("auth.mapping_email_sent"), 303)
 
 
@@ -312,7 +224,7 @@ def map_by_score_report():
                 request.remote_addr or "",
             )
             for notice in outcome.notices:
-                send_mapping_notice(notice)
+                notifications.mapping_notice(notice)
         if outcome.matched:
             return redirect(url_for("auth.mapping_score_report_sent"), 303)
         form.form_errors.append(mapping.NO_MATCH)
@@ -330,7 +242,7 @@ def forgot_password():
         problem = _email_address_problem(form.email.data)
         if form.validate() and not problem:
             with database.atomic():
-                send_mapping_notice(mapping.request_by_email(form.email.data))
+                notifications.mapping_notice(mapping.request_by_email(form.email.data))
             return redirect(url_for("auth.forgot_password", sent=1), 303)
         form.email.errors = [problem] if problem else []
         status = 422
@@ -377,9 +289,11 @@ def set_password_submit(token: str):
     try:
         with database.atomic():
             used = mapping.set_password_with_token(token, password, request.remote_addr or "")
-            send_password_changed_notice(
+            notifications.password_changed(
                 used.candidate,
-                "password_set" if used.purpose == mapping.SET_PASSWORD else "password_reset",
+                notifications.PASSWORD_SET
+                if used.purpose == mapping.SET_PASSWORD
+                else notifications.PASSWORD_RESET,
             )
     except mapping.TokenInvalid:
         return _render_set_password(token)

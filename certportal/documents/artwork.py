@@ -14,7 +14,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PNG_WIDTH = 600
 
 # Level colours by abbreviation; any other certification gets one chosen by its code.
@@ -53,7 +53,7 @@ def logo_svg(
 ) -> str:
     """The logo as an SVG document (a pure function of its inputs, so it is cached)."""
     lines = textwrap.wrap(certification_name, 30)[:2]
-    return _environment.get_template("logos/logo.svg").render(
+    return _environment.get_template("documents/logo.svg").render(
         abbreviation=abbreviation,
         name_lines=lines,
         program_name=program_name,

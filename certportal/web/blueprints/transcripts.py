@@ -17,13 +17,14 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from certportal.auth import candidate_required, current_candidate
+from certportal import notifications
 from certportal.domain import transcripts as rules
 from certportal.domain.certifications import by_group
-from certportal.errors import render_error
-from certportal.htmx import redirect_after_post, render_page
-from certportal.mail import queue_email
-from certportal.security import limiter
+from certportal.web.errors import render_error
+from certportal.web.htmx import redirect_after_post, render_page
+from certportal.web.login import candidate_required, current_candidate
+from certportal.web.navigation import public_transcript_url
+from certportal.web.security import configured_limit, limiter
 
 bp = Blueprint("transcripts", __name__)
 
@@ -65,12 +66,6 @@ def _today() -> date:
     return date.today()
 
 
-def public_link(transcript) -> str:
-    """The address a third party opens, on the portal's public BASE_URL."""
-    path = url_for("transcripts.public", public_id=transcript.public_id)
-    return f"{current_app.config['BASE_URL']}{path}"
-
-
 def share_links(link: str, name: str) -> list[tuple[str, str]]:
     """Plain links to the networks' own share pages: no third-party script on our pages."""
     url = quote(link, safe="")
@@ -98,7 +93,7 @@ def _render_index(saved=None, status=200):
     rows = [
         (
             transcript,
-            public_link(transcript),
+            public_transcript_url(transcript),
             rules.owner_status(transcript, candidate.verification_consent, today),
             rules.shown_name(candidate, transcript.name_form),
         )
@@ -316,7 +311,7 @@ def _email_limit() -> int:
 
 
 def _render_email(transcript, form, status=200, preview=None, sent_to=None):
-    link = public_link(transcript)
+    link = public_transcript_url(transcript)
     name = rules.shown_name(transcript.candidate, transcript.name_form)
     return render_page(
         "transcripts/email.html",
@@ -361,10 +356,7 @@ def email_preview(public_id: str):
     form = EmailForm(request.args, meta={"csrf": False})
     if _checked_address(form) is None:
         return _render_email(transcript, form, status=422)
-    message = rules.transcript_email(
-        current_app.config["PROGRAM_NAME"], transcript, public_link(transcript)
-    )
-    return _render_email(transcript, form, preview=message)
+    return _render_email(transcript, form, preview=notifications.transcript_preview(transcript))
 
 
 @bp.post("/transcripts/<public_id>/email")
@@ -384,11 +376,7 @@ def send_email(public_id: str):
     if refusal is not None:
         form.to.errors = [refusal.message]
         return _render_email(transcript, form, status=429 if refusal.over_limit else 422)
-    message = rules.transcript_email(
-        current_app.config["PROGRAM_NAME"], transcript, public_link(transcript)
-    )
-    queue_email(kind=rules.EMAIL_KIND, to=address, subject=message.subject, text=message.text,
-                candidate=candidate)
+    notifications.transcript_shared(candidate, transcript, address)
     return redirect_after_post(
         url_for("transcripts.email", public_id=public_id),
         lambda: _render_email(transcript, EmailForm(formdata=None), sent_to=address),
@@ -407,10 +395,6 @@ def _public_headers(response):
     return response
 
 
-def _public_rate_limit() -> str:
-    return current_app.config["TRANSCRIPT_RATE_LIMIT"]
-
-
 @bp.errorhandler(429)
 def _too_many_requests(error):
     if request.endpoint != "transcripts.public":
@@ -421,7 +405,7 @@ def _too_many_requests(error):
 
 
 @bp.get("/t/<public_id>")
-@limiter.limit(_public_rate_limit)
+@limiter.limit(configured_limit("TRANSCRIPT_RATE_LIMIT"))
 def public(public_id: str):
     """A transcript as a third party sees it, without logging in."""
     today = _today()

@@ -6,8 +6,8 @@ from flask import abort, current_app, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from certportal.domain import accounts
-from certportal.htmx import client_redirect
 from certportal.models import Candidate
+from certportal.web.htmx import client_redirect
 
 login_manager = LoginManager()
 

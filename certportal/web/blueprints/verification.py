@@ -2,11 +2,11 @@
 
 from datetime import date
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from certportal.domain import certificates
-from certportal.htmx import render_page
-from certportal.security import limiter
+from certportal.web.htmx import render_page
+from certportal.web.security import configured_limit, limiter
 
 bp = Blueprint("verification", __name__)
 
@@ -16,13 +16,11 @@ NOT_VERIFIABLE = (
 )
 
 
-def _rate_limit() -> str:
-    return current_app.config.get("VERIFICATION_RATE_LIMIT", "60 per minute;600 per hour")
-
-
 # One budget per client across the page, the QR link and the API: guessing codes through
 # one of them does not get a fresh allowance from another.
-verification_limit = limiter.shared_limit(_rate_limit, scope="verification")
+verification_limit = limiter.shared_limit(
+    configured_limit("VERIFICATION_RATE_LIMIT"), scope="verification"
+)
 
 
 @bp.after_request

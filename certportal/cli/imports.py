@@ -1,4 +1,4 @@
-"""Staff commands for certifications: flask --app app import exams|ce FILE, certs refresh|grant."""
+"""flask --app app import exams|ce FILE: exam results and CE credits from CSV files."""
 
 from datetime import date
 from pathlib import Path
@@ -8,8 +8,7 @@ from flask.cli import AppGroup
 
 from certportal.db import database
 
-import_cli = AppGroup("import", help="Import exam results or CE credits from CSV files.")
-certs_cli = AppGroup("certs", help="Candidates' certifications.")
+group = AppGroup("import", help="Import exam results or CE credits from CSV files.")
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 SKIP_INVALID = click.option(
@@ -39,7 +38,7 @@ def _run_import(importer, file: Path, skip_invalid: bool) -> None:
     click.echo(str(report))
 
 
-@import_cli.command("exams")
+@group.command("exams")
 @click.argument("file", type=FILE)
 @SKIP_INVALID
 def import_exams(file: Path, skip_invalid: bool):
@@ -49,7 +48,7 @@ def import_exams(file: Path, skip_invalid: bool):
     _run_import(importer, file, skip_invalid)
 
 
-@import_cli.command("ce")
+@group.command("ce")
 @click.argument("file", type=FILE)
 @SKIP_INVALID
 def import_ce(file: Path, skip_invalid: bool):
@@ -57,43 +56,3 @@ def import_ce(file: Path, skip_invalid: bool):
     from certportal.domain.imports import import_ce as importer
 
     _run_import(importer, file, skip_invalid)
-
-
-@certs_cli.command("refresh")
-def certs_refresh():
-    """Recompute every candidate's certifications for today (expirations); safe to repeat."""
-    from certportal.domain.certifications import recompute_everyone
-
-    with database.connection_context():
-        count = recompute_everyone(date.today())
-    click.echo(f"Recomputed the certifications of {count} candidate(s).")
-
-
-@certs_cli.command("grant")
-@click.argument("login_id")
-@click.argument("code")
-@click.option(
-    "--date",
-    "granted_on",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="The grant date, YYYY-MM-DD (default: today).",
-)
-@click.option("--reason", default="", help="Why it is granted (kept with the grant).")
-def certs_grant(login_id: str, code: str, granted_on, reason: str):
-    """Grant certification CODE to candidate LOGIN_ID by hand."""
-    from certportal.domain.certifications import GrantError, grant
-
-    today = date.today()
-    on = granted_on.date() if granted_on else today
-    try:
-        with database.connection_context():
-            grant(login_id, code, on, today, reason=reason)
-    except GrantError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"Granted {code} to {login_id} on {on:%Y-%m-%d}.")
-
-
-def init_app(app):
-    app.cli.add_command(import_cli)
-    app.cli.add_command(certs_cli)

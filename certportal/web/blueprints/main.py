@@ -4,11 +4,11 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, send_from_directory
 
-from certportal.auth import candidate_required, current_candidate, staff_required
 from certportal.domain import profile
-from certportal.htmx import render_page
 from certportal.models import certifications_of
-from certportal.navigation import SECTIONS_BY_KEY
+from certportal.web.htmx import render_page
+from certportal.web.login import candidate_required, current_candidate, staff_required
+from certportal.web.navigation import SECTIONS_BY_KEY
 
 bp = Blueprint("main", __name__)
 

@@ -9,11 +9,11 @@ from wtforms import PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from certportal.auth import candidate_required, current_candidate, login_policy, sign_out
-from certportal.blueprints.auth import send_password_changed_notice
+from certportal import notifications
 from certportal.domain import accounts, passwords, profile
-from certportal.htmx import redirect_after_post, render_page
 from certportal.models import SETTINGS_QUESTIONS
+from certportal.web.htmx import redirect_after_post, render_page
+from certportal.web.login import candidate_required, current_candidate, login_policy, sign_out
 
 bp = Blueprint("personal", __name__, url_prefix="/personal-info")
 
@@ -262,7 +262,7 @@ def change_password():
     except accounts.PasswordChangeRefused as refused:
         getattr(form, refused.field).errors = [str(refused)]
         return _render_security(form, status=422)
-    send_password_changed_notice(candidate, "password_changed")
+    notifications.password_changed(candidate, notifications.PASSWORD_CHANGED)
     return redirect_after_post(url_for("personal.security"), message=PASSWORD_CHANGED)
 
 

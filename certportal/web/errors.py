@@ -10,8 +10,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from certportal import db
-from certportal.htmx import render_page
-from certportal.security import InputRefused, limiter
+from certportal.web.htmx import render_page
+from certportal.web.security import InputRefused, limiter
 
 log = logging.getLogger(__name__)
 

@@ -1,22 +1,17 @@
 """Support cases (F4): ask for an account merge or other help, logged in or not."""
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from certportal.blueprints.auth import (
-    _mapping_address_rate_limit,
-    _mapping_rate_limit,
-    submitted_address,
-)
+from certportal import notifications
 from certportal.db import database
 from certportal.domain import mapping, support
-from certportal.htmx import redirect_after_post, render_page
-from certportal.mail import queue_email
-from certportal.security import limiter
+from certportal.web.htmx import redirect_after_post, render_page
+from certportal.web.security import configured_limit, limiter, submitted_address
 
 bp = Blueprint("support", __name__, url_prefix="/support")
 
@@ -68,9 +63,9 @@ def _prefilled_form() -> SupportCaseForm:
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
-@limiter.limit(_mapping_rate_limit, methods=["POST"])
-@limiter.limit(_mapping_address_rate_limit, key_func=submitted_address, methods=["POST"],
-               scope="support-case-address")
+@limiter.limit(configured_limit("MAPPING_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(configured_limit("MAPPING_ADDRESS_RATE_LIMIT"), key_func=submitted_address,
+               methods=["POST"], scope="support-case-address")
 def new_case():
     """Open a support case: an account merge or other help; acknowledged by email."""
     if request.method == "GET":
@@ -92,21 +87,7 @@ def new_case():
             description=form.description.data,
             candidate=_signed_in_candidate(),
         )
-        # Anyone can open a case for any address, so the acknowledgement carries nothing the
-        # visitor typed (description, login IDs): only the case number and fixed text.
-        context = {
-            "case_number": case.case_number,
-            "kind_label": support.KINDS[case.kind],
-            "program_name": current_app.config["PROGRAM_NAME"],
-        }
-        queue_email(
-            kind="support_case_opened",
-            to=case.contact_email,
-            subject=f"Support case {case.case_number} received",
-            text=render_template("email/support_case_opened.txt", **context),
-            html=render_template("email/support_case_opened.html", **context),
-            candidate=case.candidate,
-        )
+        notifications.support_case_opened(case)
     return redirect_after_post(
         url_for("main.support"),
         message=f"Your support case {case.case_number} has been opened. We have sent an "

@@ -4,9 +4,9 @@ from datetime import date
 
 from flask import Blueprint, request
 
-from certportal.auth import candidate_required, current_candidate
 from certportal.domain import history
-from certportal.htmx import render_page
+from certportal.web.htmx import render_page
+from certportal.web.login import candidate_required, current_candidate
 
 bp = Blueprint("history", __name__, url_prefix="/testing-history")
 

@@ -16,15 +16,15 @@ from collections import OrderedDict
 from pathlib import Path
 
 import segno
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from flask import current_app
 
 from certportal.domain.certificates import CertificateContent
-from certportal.formatting import guide_date
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-TEMPLATE = "certificates/certificate_pdf.html"
+# Rendered by the app's Jinja environment: the same loader, autoescaping and filters
+# (guide_date) as every page.
+TEMPLATE = "documents/certificate.html"
 
 # (name used in the certificate's CSS, candidate font files, subfont index in a .ttc).
 # No bold face: every embedded font is subset on every render, and a third one cost ~10%
@@ -55,10 +55,6 @@ CACHE_SIZE = 512
 QR_MASK = 0
 QR_SCALE = 4
 
-_environment = Environment(
-    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True)
-)
-_environment.filters["guide_date"] = guide_date
 _fonts_lock = threading.Lock()
 _fonts_ready = False
 _cache: OrderedDict[str, bytes] = OrderedDict()
@@ -105,16 +101,21 @@ def qr_png_data_uri(url: str) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+_template_digest_value: list[str] = []
+
+
 def _template_digest() -> str:
-    source = (TEMPLATES / TEMPLATE).read_bytes()
-    return hashlib.sha256(source).hexdigest()[:16]
-
-
-_TEMPLATE_DIGEST = _template_digest()
+    """A hash of the certificate template's source, read once per process: the cache must
+    never answer for a template that has since changed (a deployment restarts processes)."""
+    if not _template_digest_value:
+        environment = current_app.jinja_env
+        source, _, _ = environment.loader.get_source(environment, TEMPLATE)
+        _template_digest_value.append(hashlib.sha256(source.encode()).hexdigest()[:16])
+    return _template_digest_value[0]
 
 
 def certificate_html(content: CertificateContent) -> str:
-    return _environment.get_template(TEMPLATE).render(
+    return current_app.jinja_env.get_template(TEMPLATE).render(
         certificate=content, qr_code=qr_png_data_uri(content.verification_url)
     )
 
@@ -145,7 +146,7 @@ def render_certificate(content: CertificateContent) -> RenderResult:
 
 
 def cache_key(content: CertificateContent) -> str:
-    return f"{_TEMPLATE_DIGEST}:{content.fingerprint()}"
+    return f"{_template_digest()}:{content.fingerprint()}"
 
 
 def certificate_pdf(content: CertificateContent) -> bytes:

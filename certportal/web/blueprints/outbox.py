@@ -8,8 +8,8 @@ import re
 from flask import Blueprint, abort
 from markupsafe import Markup, escape
 
-from certportal.htmx import render_page
 from certportal.models import OutgoingEmail
+from certportal.web.htmx import render_page
 
 bp = Blueprint("outbox", __name__, url_prefix="/dev/outbox")
 

@@ -7,8 +7,27 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from certportal.domain.mapping import email_key
+
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def configured_limit(setting: str):
+    """A rate limit named by a setting (config.py), read when a request is checked, so tests
+    and deployments can change it after the views are defined."""
+
+    def limit() -> str:
+        return current_app.config[setting]
+
+    limit.__name__ = f"limit_{setting.lower()}"
+    return limit
+
+
+def submitted_address() -> str:
+    """The rate-limit key for one email address, whichever form field carries it."""
+    address = request.form.get("new_email") or request.form.get("email") or ""
+    return f"address:{email_key(address)[:254]}"
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

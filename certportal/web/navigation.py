@@ -1,6 +1,9 @@
-"""The candidate navigation of the guide, in its order, and the sections still to come."""
+"""Where pages live: the candidate navigation of the guide, in its order, the sections still
+to come, and links to a page from outside the portal (emails, QR codes, share links)."""
 
 from dataclasses import dataclass
+
+from flask import current_app, url_for
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,18 @@ SECTIONS_BY_KEY = {section.key: section for section in CANDIDATE_SECTIONS}
 
 def section_url(key: str) -> str:
     """Where a navigation section lives, built or still to come."""
-    from flask import url_for
-
     section = SECTIONS_BY_KEY[key]
     if section.endpoint == "main.upcoming":
         return url_for(section.endpoint, key=key)
     return url_for(section.endpoint)
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A page's address on the portal's public BASE_URL, for links read outside the portal
+    (emails, QR codes, share links): never the host a request happened to name."""
+    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
+
+
+def public_transcript_url(transcript) -> str:
+    """The address a third party opens to see a transcript."""
+    return absolute_url("transcripts.public", public_id=transcript.public_id)

@@ -1,0 +1,45 @@
+"""flask --app app certs refresh|grant: candidates' certifications."""
+
+from datetime import date
+
+import click
+from flask.cli import AppGroup
+
+from certportal.db import database
+
+group = AppGroup("certs", help="Candidates' certifications.")
+
+
+@group.command("refresh")
+def certs_refresh():
+    """Recompute every candidate's certifications for today (expirations); safe to repeat."""
+    from certportal.domain.certifications import recompute_everyone
+
+    with database.connection_context():
+        count = recompute_everyone(date.today())
+    click.echo(f"Recomputed the certifications of {count} candidate(s).")
+
+
+@group.command("grant")
+@click.argument("login_id")
+@click.argument("code")
+@click.option(
+    "--date",
+    "granted_on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The grant date, YYYY-MM-DD (default: today).",
+)
+@click.option("--reason", default="", help="Why it is granted (kept with the grant).")
+def certs_grant(login_id: str, code: str, granted_on, reason: str):
+    """Grant certification CODE to candidate LOGIN_ID by hand."""
+    from certportal.domain.certifications import GrantError, grant
+
+    today = date.today()
+    on = granted_on.date() if granted_on else today
+    try:
+        with database.connection_context():
+            grant(login_id, code, on, today, reason=reason)
+    except GrantError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Granted {code} to {login_id} on {on:%Y-%m-%d}.")

@@ -1,0 +1,167 @@
+"""Every message the portal sends, one function each: its subject, plain text and HTML.
+
+Views (and, through them, the domain's outcomes) name the message, e.g.
+`notifications.password_changed(candidate, how)`; nothing else composes mail. Each function
+queues its message in the outbox (`certportal.mail`) in the caller's transaction, so the
+message exists exactly when the change it reports does; it is delivered after the response.
+Links in messages are absolute, on BASE_URL. Templates: templates/email/<message>.txt|.html.
+"""
+
+from dataclasses import dataclass
+
+from flask import current_app, render_template
+
+from certportal.domain import mapping, support
+from certportal.domain import transcripts as transcript_rules
+from certportal.formatting import long_date
+from certportal.mail import queue_email
+from certportal.models import utcnow
+from certportal.web.navigation import absolute_url, public_transcript_url
+
+
+def _program() -> str:
+    return current_app.config["PROGRAM_NAME"]
+
+
+def _system() -> str:
+    return f"{_program()} Certification Tracking System"
+
+
+def _queue_rendered(template: str, *, kind: str, to: str, subject: str, candidate=None,
+                    **context) -> None:
+    """Queue email/<template>.txt and .html rendered with `context` (and `candidate`)."""
+    context.setdefault("program_name", _program())
+    context["candidate"] = candidate
+    queue_email(
+        kind=kind,
+        to=to,
+        subject=subject,
+        text=render_template(f"email/{template}.txt", **context),
+        html=render_template(f"email/{template}.html", **context),
+        candidate=candidate,
+    )
+
+
+def _report_url(login_ids) -> str:
+    """Where the owner of an account reports something they did not do."""
+    return absolute_url("support.new_case", kind="other", login_ids=" ".join(login_ids))
+
+
+# --- Account mapping and passwords ---------------------------------------------------------
+
+MAPPING_SUBJECTS = {
+    mapping.ONE_UNMAPPED: "set your password",
+    mapping.ONE_MAPPED: "reset your password",
+    mapping.NOT_ON_FILE: "your login request",
+    mapping.SEVERAL: "your accounts must be merged",
+    mapping.ADDRESS_TAKEN: "this email address is already on file",
+    mapping.EMAIL_MOVED: "the email address on file was changed",
+    mapping.MAPPING_REFUSED: "someone tried to map your account",
+}
+
+
+def mapping_notice(notice: mapping.MappingNotice) -> None:
+    """Tell the owner of an address what their First Time Login or Forgot password request
+    found: a one-time link, guidance, a merge case, or a warning."""
+    context = {
+        "notice": notice,
+        "link": absolute_url("auth.set_password", token=notice.token) if notice.token else "",
+        "lifetime_hours": int(mapping.TOKEN_LIFETIME.total_seconds() // 3600),
+        "first_time_login_url": absolute_url("auth.first_time_login"),
+        "support_case_url": absolute_url(
+            "support.new_case", kind="merge", email=notice.to, login_ids=" ".join(notice.login_ids)
+        ),
+        "report_url": _report_url(notice.login_ids),
+        "login_url": absolute_url("auth.login"),
+        "forgot_password_url": absolute_url("auth.forgot_password"),
+    }
+    if notice.kind == mapping.EMAIL_MOVED:
+        context["masked_address"] = mapping.mask_email(notice.candidate.email)
+    _queue_rendered(
+        notice.kind,
+        kind=f"mapping_{notice.kind}",
+        to=notice.to,
+        subject=f"{_system()}: {MAPPING_SUBJECTS[notice.kind]}",
+        candidate=notice.candidate,
+        **context,
+    )
+
+
+# How a password came to change: set through the first link, reset through a later one, or
+# changed by its owner while signed in.
+PASSWORD_SET = "password_set"  # noqa: S105 (a kind of message, not a secret)
+PASSWORD_RESET = "password_reset"  # noqa: S105
+PASSWORD_CHANGED = "password_changed"  # noqa: S105
+
+
+def password_changed(candidate, how: str) -> None:
+    """Tell the address on file that the password changed, whoever changed it."""
+    verb = "set" if how == PASSWORD_SET else "changed"
+    _queue_rendered(
+        "password_changed",
+        kind=how,
+        to=candidate.email,
+        subject=f"{_system()}: your password was {verb}",
+        candidate=candidate,
+        how=how,
+        when=f"{utcnow():%Y-%m-%d %H:%M}",
+        forgot_password_url=absolute_url("auth.forgot_password"),
+        report_url=_report_url((candidate.login_id,)),
+    )
+
+
+# --- Support cases -------------------------------------------------------------------------
+
+
+def support_case_opened(case) -> None:
+    """Acknowledge a support case. Anyone can open one for any address, so the message
+    carries nothing the visitor typed (description, login IDs): the case number and fixed
+    text only."""
+    _queue_rendered(
+        "support_case_opened",
+        kind="support_case_opened",
+        to=case.contact_email,
+        subject=f"Support case {case.case_number} received",
+        candidate=case.candidate,
+        case_number=case.case_number,
+        kind_label=support.KINDS[case.kind],
+    )
+
+
+# --- Transcripts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    text: str
+
+
+def transcript_email(program_name: str, transcript, link: str) -> Message:
+    """The guide's sample email; Preview Email and Send both show this one message.
+
+    It goes to any address the candidate types, so it carries no words of the candidate's
+    (description, remarks): only the name on record, the link and the expiry date.
+    """
+    name = transcript_rules.shown_name(transcript.candidate, transcript.name_form)
+    text = (
+        f"This email was sent because we received a request to have transcript information "
+        f"for {name} emailed to you.\n"
+        f"\n"
+        f"Please click the following link to view transcript\n"
+        f"{link}\n"
+        f"\n"
+        f"This transcript currently expires on {long_date(transcript.expires_on)}.\n"
+    )
+    return Message(subject=f"{program_name} - Transcript for {name}", text=text)
+
+
+def transcript_preview(transcript) -> Message:
+    return transcript_email(_program(), transcript, public_transcript_url(transcript))
+
+
+def transcript_shared(candidate, transcript, to: str) -> None:
+    """Send a transcript's link to the one address its owner typed."""
+    message = transcript_preview(transcript)
+    queue_email(kind=transcript_rules.EMAIL_KIND, to=to, subject=message.subject,
+                text=message.text, candidate=candidate)

@@ -1,0 +1,41 @@
+"""HTTP views, one blueprint per URL prefix: parse and validate input, call the domain, render
+a page or a fragment.
+
+| blueprint | module | URLs |
+| --- | --- | --- |
+| auth | auth.py | /login, /logout, /first-time-login/…, /forgot-password, /set-password/… |
+| main | main.py | / (Home), /section/<key>, /staff, /help, /support, /favicon.ico |
+| personal | personal.py | /personal-info/… |
+| certifications | certifications.py | /certifications/… (list, detail, agreement, PDF, logos) |
+| history | history.py | /testing-history/… |
+| support | support.py | /support/cases/… |
+| transcripts | transcripts.py | /transcripts/…, and the public page /t/<id> |
+| verification | verification.py | /verify/…, /api/v1/verifications/<code> |
+| outbox | outbox.py | /dev/outbox/… (development only) |
+"""
+
+
+def init_app(app):
+    from certportal.web.blueprints import (
+        auth,
+        certifications,
+        history,
+        main,
+        outbox,
+        personal,
+        support,
+        transcripts,
+        verification,
+    )
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(personal.bp)
+    app.register_blueprint(certifications.bp)
+    app.register_blueprint(history.bp)
+    app.register_blueprint(support.bp)
+    if app.config["DEVELOPMENT"]:
+        # Anyone could read every message sent: the outbox exists only in development.
+        app.register_blueprint(outbox.bp)
+    app.register_blueprint(verification.bp)
+    app.register_blueprint(transcripts.bp)
