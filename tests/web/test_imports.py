@@ -163,6 +163,7 @@ def test_ce_import_keeps_the_file_name_and_recertifies_when_credits_suffice(app,
     )
     result = run(app, "import", "ce", path)
     assert result.exit_code == 0, result.output
+    assert "creq-20261101-101500.csv: 2 row(s): 2 imported, 0 already imported" in result.output
     credit = CeCredit.get(CeCredit.external_id == "9900002")
     assert credit.import_source == "creq-20261101-101500.csv"
     assert credit.inactive_on == add_months(day, 36)
