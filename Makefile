@@ -8,17 +8,21 @@ MAKEFLAGS += --no-print-directory
 PYTHON ?= python3
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+SOAK_SECONDS ?= 300
+SOAK_ARGS ?=
 
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-installed-stamp
 FLASK := $(VENV)/bin/flask --app app
-SYSTEM_PACKAGES := chromium fonts-wqy-zenhei fonts-dejavu-core poppler-utils zbar-tools libcairo2
+SYSTEM_PACKAGES := chromium fonts-wqy-zenhei fonts-dejavu-core poppler-utils zbar-tools libcairo2 \
+                   redis-server
 
 # CI=true (also 1/yes) makes missing PostgreSQL an error instead of a skipped pass.
 IS_CI := $(filter true TRUE True 1 yes,$(CI))
 
-.PHONY: help venv install system-deps lint test run bench clean
+.PHONY: help venv install system-deps load-tools lint test run bench clean
 
 help:
 	@echo "make install      create $(VENV) and install '.[test]' (again only when pyproject.toml changes)"
@@ -26,7 +30,7 @@ help:
 	@echo "make lint         ruff check"
 	@echo "make test         lint, pytest on SQLite, then pytest on a throwaway PostgreSQL  [PYTEST_ARGS=...]"
 	@echo "make run          migrate, load catalog + demo data, serve on http://127.0.0.1:5000"
-	@echo "make bench        performance budgets  [BENCH_ARGS=...]"
+	@echo "make bench        performance budgets on SQLite and PostgreSQL  [BENCH_ARGS=...]"
 	@echo "make clean        remove $(VENV) and caches"
 
 # --- Python environment --------------------------------------------------------------------
@@ -56,6 +60,7 @@ system-deps:
 	  command -v chromium >/dev/null || missing="$$missing chromium"; \
 	  command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	  fc-list : family 2>/dev/null | grep -i 'wenquanyi zen hei' >/dev/null || missing="$$missing fonts-wqy-zenhei"; \
+	  command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	fi; \
 	can_apt=""; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then can_apt=1; fi; \
@@ -126,7 +131,21 @@ run: install
 	$(FLASK) demo load
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-bench: install
+# Load and profiling tools (the `bench` extra: Locust, pyinstrument) and wrk, only for the
+# targets that use them.
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(VPY) -m pip install -e '.[test,bench]'
+	touch $@
+
+load-tools: $(BENCH_STAMP)
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk; \
+	  else \
+	    echo "warning: wrk not installed (apt-get install wrk): a slower Python load generator is used" >&2; \
+	  fi; }
+
+bench: install load-tools
 	$(VPY) bench/run.py $(BENCH_ARGS)
 
 clean:

@@ -58,6 +58,24 @@ def _seconds(env, name: str, default: float) -> float:
     return value
 
 
+def _rate_limit_storage(env) -> dict:
+    """Where Flask-Limiter counts: in this process (memory://, one process only) or in a store
+    every process shares (redis://host:port/db), so N allowed means N across all of them."""
+    uri = env.get("RATELIMIT_STORAGE_URI", "memory://")
+    shared = uri.startswith(("redis://", "rediss://", "redis+unix://"))
+    return {
+        "RATELIMIT_STORAGE_URI": uri,
+        # A store that hangs must not hang requests: give up on it after a second.
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_timeout": 1, "socket_connect_timeout": 1} if shared else {}
+        ),
+        # While the store cannot be reached (Redis restarting), each process keeps enforcing
+        # the limits on its own, in memory, and goes back to the store once it answers: no
+        # request fails for it, and no limit is lifted.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    }
+
+
 def database_settings(env=None) -> dict:
     """The connection pool: one per process, for SQLite and PostgreSQL alike.
 
@@ -105,7 +123,7 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "PROGRAM_NAME": env.get("PROGRAM_NAME", "Cisco"),
         # The organisation that issues the program's own candidate ID (Identification tab).
         "PROGRAM_ORGANIZATION": env.get("PROGRAM_ORGANIZATION", "Cisco Systems, Inc."),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        **_rate_limit_storage(env),
         "LOAD_DEMO_DATA": development,
         # Transcript emails a candidate may send in 24 hours, so sharing cannot be used to spam.
         "TRANSCRIPT_EMAILS_PER_DAY": int(env.get("TRANSCRIPT_EMAILS_PER_DAY", "20")),

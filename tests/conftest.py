@@ -214,3 +214,20 @@ def load_script(name: str):
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A throwaway Redis on 127.0.0.1 for the whole run (scripts/with_redis.py); skipped
+    when redis-server is not installed, except under CI."""
+    from tests.payment_fixtures import running_in_ci
+
+    with_redis = load_script("with_redis")
+    if not with_redis.find_server():
+        if running_in_ci():
+            pytest.fail("CI must run the Redis tests: install redis-server", pytrace=False)
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    server = with_redis.RedisServer()
+    server.up()
+    yield server
+    server.down()
