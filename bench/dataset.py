@@ -3,10 +3,11 @@
     .venv/bin/python bench/dataset.py --candidates 1000      # about a second
     .venv/bin/python bench/dataset.py --candidates 1000000   # 10M exam rows; see README
 
-The database is SQLite (the default engine), migrated and seeded with the catalog and the demo
-candidates (so the benchmark logs in as the guide's John Doe, whose rows then sit among
-everyone else's). Rows go in with executemany, many thousands a statement batch, in one
-transaction per chunk of candidates: the fastest way SQLite takes bulk rows.
+The database is SQLite (the default engine) or, with `generate_postgres(url, n)`, a
+PostgreSQL database; either is migrated and seeded with the catalog and the demo candidates
+(so the benchmark logs in as the guide's John Doe, whose rows then sit among everyone
+else's). Rows go in the fastest way each engine takes bulk rows: executemany in one
+transaction per chunk of candidates on SQLite, `COPY … FROM STDIN` on PostgreSQL.
 """
 
 import argparse
@@ -140,6 +141,58 @@ def generate(path: Path, candidates: int, seed: int = 5) -> float:
             print(f"  {done:>9,} candidates  {time.perf_counter() - started:7.1f} s",
                   file=sys.stderr, flush=True)
         database.execute_sql("PRAGMA journal_mode=WAL")
+    release_connections()
+    return time.perf_counter() - started
+
+
+def _copy_rows(cursor, model, rows: list[dict]) -> None:
+    columns = list(rows[0])
+    names = ", ".join(f'"{column}"' for column in columns)
+    with cursor.copy(f'COPY "{model._meta.table_name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(tuple(row[c] for c in columns))
+
+
+def generate_postgres(url: str, candidates: int, seed: int = 5) -> float:
+    """Fill the (empty) PostgreSQL database at `url`; returns the seconds it took."""
+    from certportal.cli import CATALOG_DIR
+    from certportal.domain.catalog import load_catalog
+    from certportal.domain.demo import load_demo_data
+
+    started = time.perf_counter()
+    bind(url)
+    rng = random.Random(seed)
+    with database.connection_context():
+        upgrade_schema()
+        load_catalog(CATALOG_DIR)
+        load_demo_data(date.today())
+        exam_ids = [exam.id for exam in Exam.select(Exam.id)]
+        now = datetime.now().isoformat(sep=" ")
+        candidate_base = {**_defaults(Candidate), "created_at": now}
+        exam_base = {**_defaults(ExamResult), "created_at": now}
+        ce_base = {**_defaults(CeCredit), "created_at": now}
+        existing = Candidate.select().count()
+        first_id = Candidate.select(Candidate.id).order_by(Candidate.id.desc()).scalar() + 1
+        remaining = max(candidates - existing, 0)
+        cursor = database.connection().cursor()
+        while remaining:
+            count = min(CHUNK, remaining)
+            with database.atomic():
+                _copy_rows(cursor, Candidate, _candidate_rows(first_id, count, candidate_base))
+                exams, credits = _history_rows(range(first_id, first_id + count), exam_ids,
+                                               exam_base, ce_base, rng)
+                _copy_rows(cursor, ExamResult, exams)
+                _copy_rows(cursor, CeCredit, credits)
+            first_id += count
+            remaining -= count
+            done = candidates - remaining
+            if done % 100_000 < CHUNK or not remaining:
+                print(f"  {done:>9,} candidates  {time.perf_counter() - started:7.1f} s",
+                      file=sys.stderr, flush=True)
+        # Ids were given explicitly: move the sequence past them, then plan with real counts.
+        database.execute_sql("SELECT setval(pg_get_serial_sequence('candidate', 'id'), "
+                             "(SELECT max(id) FROM candidate))")
+        database.execute_sql("ANALYZE")
     release_connections()
     return time.perf_counter() - started
 

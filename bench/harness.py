@@ -43,6 +43,19 @@ WARMUP_SECONDS = 2
 WORKERS = 2
 
 PARTIAL_HEADERS = {"HX-Request": "true", "HX-Request-Type": "partial"}
+CSRF_INPUT = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def load_script(name: str):
+    """scripts/<name>.py as a module: the throwaway PostgreSQL and Redis launchers."""
+    import importlib.util
+
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 @dataclass(frozen=True)
@@ -61,10 +74,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def portal_env(database_path: Path, **extra) -> dict:
-    """Environment for the portal in production mode on a SQLite file."""
+def database_url(database: Path | str) -> str:
+    """A SQLite file's URL, or a database URL as it is."""
+    return database if isinstance(database, str) else f"sqlite:///{database}"
+
+
+def portal_env(database: Path | str, **extra) -> dict:
+    """Environment for the portal in production mode on a SQLite file or a database URL."""
     return {
-        "DATABASE_URL": f"sqlite:///{database_path}",
+        "DATABASE_URL": database_url(database),
         "SECRET_KEY": "bench-secret-key-not-for-production",
         "CERTPORTAL_ENV": "production",
         **extra,
@@ -119,7 +137,7 @@ def login_cookie(base_url: str, identifier: str, password: str) -> str:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
     page = opener.open(f"{base_url}/login").read().decode()
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+    token = CSRF_INPUT.search(page).group(1)
     form = urllib.parse.urlencode(
         {"identifier": identifier, "password": password, "csrf_token": token}).encode()
     try:
@@ -129,6 +147,14 @@ def login_cookie(base_url: str, identifier: str, password: str) -> str:
         if answer.code != 303:
             raise RuntimeError(f"login answered {answer.code}") from answer
     return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
+
+
+def fetch_headers(url: str, headers: dict | None = None) -> dict:
+    """The response headers of one GET."""
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 (our own http URL)
+    with urllib.request.build_opener(_NoRedirect).open(request) as answer:
+        answer.read()
+        return dict(answer.headers)
 
 
 def fetch(url: str, headers: dict | None = None) -> tuple[int, str]:
@@ -239,19 +265,38 @@ def ratio(result: LoadResult, ceiling: LoadResult) -> float:
 
 def format_header() -> str:
     return (f"{'target':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× ceiling':>10} "
-            f"{'budget':>7} {'errors':>7}")
+            f"{'budget':>16} {'errors':>7}")
+
+
+def budget_text(budget: float | None, p99_budget_ms: float | None = None) -> str:
+    parts = []
+    if budget is not None:
+        parts.append(f">={budget:.2f}×")
+    if p99_budget_ms is not None:
+        parts.append(f"p99<={p99_budget_ms:g}")
+    return " ".join(parts)
+
+
+def met(result: LoadResult, ceiling: LoadResult, budget: float | None = None,
+        p99_budget_ms: float | None = None) -> bool:
+    return (result.errors == 0
+            and (budget is None or ratio(result, ceiling) >= budget)
+            and (p99_budget_ms is None or result.p99_ms <= p99_budget_ms))
+
+
+def verdict(ok: bool) -> str:
+    return "MET" if ok else "MISSED"
 
 
 def format_row(name: str, result: LoadResult, ceiling: LoadResult,
                budget: float | None = None, p99_budget_ms: float | None = None) -> str:
     share = ratio(result, ceiling)
-    verdict = ""
-    if budget is not None:
-        met = share >= budget and (p99_budget_ms is None or result.p99_ms <= p99_budget_ms)
-        verdict = "ok" if met else "MISSED"
-    budget_text = f"{budget:.2f}" if budget is not None else ""
+    shown = ""
+    if budget is not None or p99_budget_ms is not None:
+        shown = verdict(met(result, ceiling, budget, p99_budget_ms))
     return (f"{name:<28} {result.requests_per_second:>9.0f} {result.p50_ms:>8.2f} "
-            f"{result.p99_ms:>8.2f} {share:>9.2f}× {budget_text:>7} {result.errors:>7}  {verdict}")
+            f"{result.p99_ms:>8.2f} {share:>9.2f}× {budget_text(budget, p99_budget_ms):>16} "
+            f"{result.errors:>7}  {shown}")
 
 
 def git_commit() -> str:
@@ -263,12 +308,13 @@ def git_commit() -> str:
 
 CSV_FIELDS = ["timestamp", "commit", "benchmark", "target", "candidates", "connections",
               "seconds", "requests_per_second", "p50_ms", "p99_ms", "ratio_to_ceiling",
-              "errors", "tool"]
+              "errors", "tool", "database", "budget", "verdict"]
 
 
-def csv_row(benchmark: str, target: str, result: LoadResult, ceiling: LoadResult,
+def csv_row(benchmark: str, target: str, result: LoadResult, ceiling: LoadResult | None,
             candidates: int | str = "", seconds: int = SECONDS,
-            connections: int = CONNECTIONS) -> dict:
+            connections: int = CONNECTIONS, database: str = "sqlite",
+            budget: str = "", verdict: str = "") -> dict:
     return {
         "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "commit": git_commit(),
@@ -280,18 +326,32 @@ def csv_row(benchmark: str, target: str, result: LoadResult, ceiling: LoadResult
         "requests_per_second": f"{result.requests_per_second:.1f}",
         "p50_ms": f"{result.p50_ms:.2f}",
         "p99_ms": f"{result.p99_ms:.2f}",
-        "ratio_to_ceiling": f"{ratio(result, ceiling):.3f}",
+        "ratio_to_ceiling": f"{ratio(result, ceiling):.3f}" if ceiling else "",
         "errors": result.errors,
         "tool": result.tool,
+        "database": database,
+        "budget": budget,
+        "verdict": verdict,
     }
 
 
 def append_csv(path: Path, rows: list[dict]) -> None:
-    """Append rows, writing the header when the file is new."""
+    """Append rows, writing the header when the file is new (or rewriting the file under
+    the current header when columns were added since it was started)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.stat().st_size:
+        with path.open(newline="") as handle:
+            reader = csv.DictReader(handle)
+            if reader.fieldnames != CSV_FIELDS:
+                old_rows = list(reader)
+                with path.open("w", newline="") as rewrite:
+                    writer = csv.DictWriter(rewrite, fieldnames=CSV_FIELDS, restval="",
+                                            extrasaction="ignore")
+                    writer.writeheader()
+                    writer.writerows(old_rows)
     is_new = not path.exists() or path.stat().st_size == 0
     with path.open("a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS, restval="")
         if is_new:
             writer.writeheader()
         writer.writerows(rows)

@@ -136,7 +136,8 @@ def baseline(database, records) -> float:
     return elapsed
 
 
-def run(url: str, label: str, rows: int, candidates: int) -> None:
+def run(url: str, label: str, rows: int, candidates: int) -> float:
+    """Import against baseline on the database at `url`; prints and returns the ratio."""
     from certportal.domain.imports import import_exams
     from certportal.models import CandidateCertification, CertificationEvent, ExamResult
 
@@ -173,6 +174,7 @@ def run(url: str, label: str, rows: int, candidates: int) -> None:
         f"{'met' if ratio >= TARGET else 'NOT met'})"
     )
     database.close()
+    return ratio
 
 
 def main() -> int:
