@@ -126,8 +126,9 @@ def measure_served(database, args, tree: Path = harness.ROOT) -> dict:
 
 def measure_pdf(database, requests: int) -> list[float]:
     """Milliseconds per uncached PDF certificate through its route (in process)."""
-    from certportal import create_app, pdf
+    from certportal import create_app
     from certportal.db import release_connections
+    from certportal.documents import pdf
 
     app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": harness.database_url(database),
                       "RATELIMIT_ENABLED": False, "BASE_URL": "http://localhost"})
