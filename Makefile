@@ -22,7 +22,7 @@ SYSTEM_PACKAGES := chromium fonts-wqy-zenhei fonts-dejavu-core poppler-utils zba
 # CI=true (also 1/yes) makes missing PostgreSQL an error instead of a skipped pass.
 IS_CI := $(filter true TRUE True 1 yes,$(CI))
 
-.PHONY: help venv install system-deps load-tools lint test run bench clean
+.PHONY: help venv install system-deps load-tools lint test run bench soak clean
 
 help:
 	@echo "make install      create $(VENV) and install '.[test]' (again only when pyproject.toml changes)"
@@ -31,6 +31,7 @@ help:
 	@echo "make test         lint, pytest on SQLite, then pytest on a throwaway PostgreSQL  [PYTEST_ARGS=...]"
 	@echo "make run          migrate, load catalog + demo data, serve on http://127.0.0.1:5000"
 	@echo "make bench        performance budgets on SQLite and PostgreSQL  [BENCH_ARGS=...]"
+	@echo "make soak         PostgreSQL + Redis + gunicorn 4 workers under Locust, restarts, nothing lost  [SOAK_SECONDS=300]"
 	@echo "make clean        remove $(VENV) and caches"
 
 # --- Python environment --------------------------------------------------------------------
@@ -147,6 +148,10 @@ load-tools: $(BENCH_STAMP)
 
 bench: install load-tools
 	$(VPY) bench/run.py $(BENCH_ARGS)
+
+# Not part of `make test`: minutes long, loopback only.
+soak: install system-deps load-tools
+	$(VPY) bench/soak.py --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-results *.egg-info
