@@ -172,7 +172,8 @@ def check_database(url: str, ledger: dict, sink: MailSink) -> list[tuple[str, bo
                     and log_rows == transcript.view_count):
                 wrong.append((public_id, len(viewers), transcript.view_count, log_rows))
         checks.append(("every public view counted once per viewer", not wrong,
-                       f"{expected_total} distinct viewers, {counted_total} counted over "
+                       f"{ledger['view_requests']} views answered from {expected_total} "
+                       f"distinct viewers, {counted_total} counted over "
                        f"{len(ledger['viewers'])} transcripts"
                        + (f"; wrong (id, viewers, count, log): {wrong[:5]}" if wrong else "")))
         emails = list(OutgoingEmail.select().where(OutgoingEmail.kind == "transcript"))
