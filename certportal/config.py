@@ -1,7 +1,16 @@
-"""Settings read from the environment; see the README's configuration table."""
+"""Every setting: its environment variable, default and parsing, once.
+
+`ENVIRONMENT` lists what a deployment may set (the README's configuration table documents
+each), besides CERTPORTAL_ENV (development or production) and SECRET_KEY (required outside
+development). `load()` reads them, derives what follows (cookies over HTTPS, the rate-limit
+store's options) and adds the portal's fixed policies (`FIXED`). Nothing else reads the
+environment, and code reads `current_app.config[NAME]` without a default of its own.
+"""
 
 import os
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +20,142 @@ DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'db' / 'certportal.sqlite3'}"
 
 class ConfigError(RuntimeError):
     """The environment does not describe a runnable portal."""
+
+
+def _text(name: str, raw: str) -> str:
+    return raw
+
+
+def _url(name: str, raw: str) -> str:
+    """An address without its trailing slash, so paths can be appended."""
+    return raw.rstrip("/")
+
+
+def _count(name: str, raw: str) -> int:
+    """A whole number, 0 or more."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 or more, got {value}")
+    return value
+
+
+def _positive(name: str, raw: str) -> int:
+    """A whole number, 1 or more."""
+    value = _count(name, raw)
+    if value == 0:
+        raise ConfigError(f"{name} must be 1 or more, got 0")
+    return value
+
+
+def _seconds(name: str, raw: str) -> float:
+    """A number of seconds, 0 or more."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value >= 0:  # also refuses NaN
+        raise ConfigError(f"{name} must be 0 or more seconds, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its default (as the environment would spell it) and how its
+    text is read. Unset or blank means the default."""
+
+    name: str
+    default: str
+    parse: Callable[[str, str], object] = _text
+
+    def read(self, env) -> object:
+        raw = env.get(self.name, "")
+        return self.parse(self.name, raw if raw.strip() else self.default)
+
+
+# The connection pool: one per process, for SQLite and PostgreSQL alike. A sync gunicorn
+# worker uses one connection at a time; threaded servers up to one per thread. Processes x
+# DATABASE_POOL_SIZE must stay below PostgreSQL's max_connections.
+DATABASE = (
+    Setting("DATABASE_URL", DEFAULT_DATABASE_URL),
+    # Most connections one process keeps open.
+    Setting("DATABASE_POOL_SIZE", "20", _positive),
+    # How long a request waits for a free pooled connection before it is answered 503
+    # "try again in a moment" (0: not at all).
+    Setting("DATABASE_POOL_TIMEOUT", "5", _seconds),
+    # A connection older than this is closed and replaced when next checked out or in, so
+    # server-side memory and a server failover are picked up without a restart.
+    Setting("DATABASE_STALE_TIMEOUT", "300", _seconds),
+    # How long opening a PostgreSQL connection may take (an unreachable host must not hang a
+    # request).
+    Setting("DATABASE_CONNECT_TIMEOUT", "5", _positive),
+)
+
+ENVIRONMENT = DATABASE + (
+    # The public address: links in emails, QR codes and share links are built on it.
+    Setting("BASE_URL", "http://127.0.0.1:5000", _url),
+    # Empty: messages stay in the outbox table (development).
+    Setting("MAIL_URL", ""),
+    Setting("MAIL_FROM", "certportal@localhost"),
+    Setting("PROGRAM_NAME", "Cisco"),
+    # The organisation that issues the program's own candidate ID (Identification tab).
+    Setting("PROGRAM_ORGANIZATION", "Cisco Systems, Inc."),
+    Setting("RATELIMIT_STORAGE_URI", "memory://"),
+    # Log-in attempts per client address, whatever the identifier.
+    Setting("LOGIN_RATE_LIMIT", "20 per minute;200 per hour"),
+    # First Time Login, Forgot password, set password and support cases: per IP, and per
+    # submitted email address.
+    Setting("MAPPING_RATE_LIMIT", "10 per minute;50 per hour"),
+    Setting("MAPPING_ADDRESS_RATE_LIMIT", "3 per 15 minutes;10 per day"),
+    # Transcript emails a candidate may send in 24 hours, so sharing cannot be used to spam.
+    Setting("TRANSCRIPT_EMAILS_PER_DAY", "20", _count),
+    # Public transcript pages (/t/<id>) per IP, so ids cannot be guessed nor views inflated.
+    Setting("TRANSCRIPT_RATE_LIMIT", "60 per minute;600 per hour"),
+    # The verification page, its QR link and the JSON API together, per IP, so codes cannot
+    # be guessed through one of them with a fresh allowance from another.
+    Setting("VERIFICATION_RATE_LIMIT", "60 per minute;600 per hour"),
+    # Reverse proxies in front of the portal whose X-Forwarded-For/-Proto to believe
+    # (0: none, the direct peer is the client). Rate limits key on the real client.
+    Setting("TRUSTED_PROXIES", "0", _count),
+    # Stripe (certportal.payments). STRIPE_API_BASE points at localstripe in development and
+    # tests; empty means Stripe itself.
+    Setting("STRIPE_API_KEY", ""),
+    Setting("STRIPE_API_BASE", ""),
+    Setting("STRIPE_PUBLISHABLE_KEY", ""),
+    Setting("STRIPE_WEBHOOK_SECRET", ""),
+)
+
+# Not read from the environment: the portal's policies, in one place.
+FIXED = {
+    # The CSRF token is bound to the session, which expires on its own; a timed token
+    # would only fail forms left open for an hour.
+    "WTF_CSRF_TIME_LIMIT": None,
+    "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_IDLE_TIMEOUT": timedelta(minutes=30),
+    "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=12),
+    # No "remember me": a login lasts as long as its server-side session, never a year.
+    "REMEMBER_COOKIE_DURATION": timedelta(hours=12),
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # Failed log-ins per client address and identifier: this many are free, then the
+    # wait before the next try doubles from the first delay up to the longest.
+    "LOGIN_FREE_FAILURES": 5,
+    "LOGIN_FIRST_DELAY": timedelta(seconds=30),
+    "LOGIN_MAX_DELAY": timedelta(minutes=15),
+    # While the rate-limit store cannot be reached (Redis restarting), each process keeps
+    # enforcing the limits on its own, in memory, and goes back to the store once it answers:
+    # no request fails for it, and no limit is lifted.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    # Request bodies: forms are small; a view that takes uploads raises its own limit.
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "FORM_MAX_BYTES": 64 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+    "MAX_FORM_PARTS": 200,
+}
 
 
 def _development_secret_key(instance_path: str) -> str:
@@ -25,169 +170,66 @@ def _development_secret_key(instance_path: str) -> str:
     return key
 
 
-def _non_negative_int(env, name: str, default: int) -> int:
-    raw = env.get(name, "")
-    if not raw.strip():
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must be 0 or more, got {value}")
-    return value
+def _secret_key(env, overrides: dict, development: bool, instance_path: str) -> str:
+    secret_key = overrides.get("SECRET_KEY") or env.get("SECRET_KEY")
+    if secret_key:
+        return secret_key
+    if not development:
+        raise ConfigError(
+            "SECRET_KEY is required. Set it to a long random string, "
+            "or set CERTPORTAL_ENV=development to generate one for local use."
+        )
+    return _development_secret_key(instance_path)
 
 
-def _positive_int(env, name: str, default: int) -> int:
-    value = _non_negative_int(env, name, default)
-    if value == 0:
-        raise ConfigError(f"{name} must be 1 or more, got 0")
-    return value
-
-
-def _seconds(env, name: str, default: float) -> float:
-    raw = env.get(name, "")
-    if not raw.strip():
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if not value >= 0:  # also refuses NaN
-        raise ConfigError(f"{name} must be 0 or more seconds, got {raw!r}")
-    return value
-
-
-def _rate_limit_storage(env) -> dict:
+def _rate_limit_storage(uri: str) -> dict:
     """Where Flask-Limiter counts: in this process (memory://, one process only) or in a store
     every process shares (redis://host:port/db), so N allowed means N across all of them."""
-    uri = env.get("RATELIMIT_STORAGE_URI", "memory://")
     shared = uri.startswith(("redis://", "rediss://", "redis+unix://"))
+    # A store that hangs must not hang requests: give up on it after a second.
     return {
-        "RATELIMIT_STORAGE_URI": uri,
-        # A store that hangs must not hang requests: give up on it after a second.
         "RATELIMIT_STORAGE_OPTIONS": (
             {"socket_timeout": 1, "socket_connect_timeout": 1} if shared else {}
         ),
-        # While the store cannot be reached (Redis restarting), each process keeps enforcing
-        # the limits on its own, in memory, and goes back to the store once it answers: no
-        # request fails for it, and no limit is lifted.
-        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    }
+
+
+def _over_https(base_url: str) -> dict:
+    """Cookie and URL settings that follow from the scheme of BASE_URL."""
+    https = base_url.startswith("https://")
+    return {
+        # Over HTTPS the __Host- prefix makes browsers refuse the cookie from a subdomain or
+        # over plain HTTP.
+        "SESSION_COOKIE_NAME": "__Host-session" if https else "session",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_SECURE": https,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
     }
 
 
 def database_settings(env=None) -> dict:
-    """The connection pool: one per process, for SQLite and PostgreSQL alike.
-
-    A sync gunicorn worker uses one connection at a time; threaded servers up to one per
-    thread. Processes x DATABASE_POOL_SIZE must stay below PostgreSQL's max_connections.
-    """
+    """The database settings alone (scripts and tests bind a database without an app)."""
     env = os.environ if env is None else env
-    return {
-        # Most connections one process keeps open.
-        "DATABASE_POOL_SIZE": _positive_int(env, "DATABASE_POOL_SIZE", 20),
-        # How long a request waits for a free pooled connection before it is answered 503
-        # "try again in a moment" (0: not at all).
-        "DATABASE_POOL_TIMEOUT": _seconds(env, "DATABASE_POOL_TIMEOUT", 5.0),
-        # A connection older than this is closed and replaced when next checked out or in,
-        # so server-side memory and a server failover are picked up without a restart.
-        "DATABASE_STALE_TIMEOUT": _seconds(env, "DATABASE_STALE_TIMEOUT", 300.0),
-        # How long opening a PostgreSQL connection may take (an unreachable host must not
-        # hang a request).
-        "DATABASE_CONNECT_TIMEOUT": _positive_int(env, "DATABASE_CONNECT_TIMEOUT", 5),
-    }
+    return {setting.name: setting.read(env) for setting in DATABASE}
 
 
 def load(instance_path: str, overrides: dict | None = None) -> dict:
-    """The configuration for this process: environment variables, then `overrides`."""
+    """The configuration for this process: environment variables, then `overrides`.
+
+    An override of BASE_URL counts before the settings derived from it (cookies).
+    """
     env = os.environ
     overrides = overrides or {}
     development = env.get("CERTPORTAL_ENV", "production") == "development"
-    secret_key = overrides.get("SECRET_KEY") or env.get("SECRET_KEY")
-    if not secret_key:
-        if not development:
-            raise ConfigError(
-                "SECRET_KEY is required. Set it to a long random string, "
-                "or set CERTPORTAL_ENV=development to generate one for local use."
-            )
-        secret_key = _development_secret_key(instance_path)
-    base_url = (overrides.get("BASE_URL") or env.get("BASE_URL", "http://127.0.0.1:5000")).rstrip("/")
-    https = base_url.startswith("https://")
-    settings = {
-        "DEVELOPMENT": development,
-        "SECRET_KEY": secret_key,
-        "DATABASE_URL": env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
-        "BASE_URL": base_url,
-        "MAIL_URL": env.get("MAIL_URL", ""),
-        "MAIL_FROM": env.get("MAIL_FROM", "certportal@localhost"),
-        "PROGRAM_NAME": env.get("PROGRAM_NAME", "Cisco"),
-        # The organisation that issues the program's own candidate ID (Identification tab).
-        "PROGRAM_ORGANIZATION": env.get("PROGRAM_ORGANIZATION", "Cisco Systems, Inc."),
-        **_rate_limit_storage(env),
-        "LOAD_DEMO_DATA": development,
-        # Transcript emails a candidate may send in 24 hours, so sharing cannot be used to spam.
-        "TRANSCRIPT_EMAILS_PER_DAY": int(env.get("TRANSCRIPT_EMAILS_PER_DAY", "20")),
-        # Public transcript pages (/t/<id>) per IP, so ids cannot be guessed nor views inflated.
-        "TRANSCRIPT_RATE_LIMIT": env.get("TRANSCRIPT_RATE_LIMIT", "60 per minute;600 per hour"),
-        # Verification page, its QR link and the JSON API together, per IP: codes cannot be
-        # guessed.
-        "VERIFICATION_RATE_LIMIT": env.get(
-            "VERIFICATION_RATE_LIMIT", "60 per minute;600 per hour"
-        ),
-        # Sessions: a signed cookie carries only the id of a server-side session record.
-        "SESSION_COOKIE_HTTPONLY": True,
-        # Over HTTPS the __Host- prefix makes browsers refuse the cookie from a subdomain or
-        # over plain HTTP.
-        "SESSION_COOKIE_NAME": "__Host-session" if https else "session",
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": https,
-        "PREFERRED_URL_SCHEME": "https" if https else "http",
-        "SESSION_IDLE_TIMEOUT": timedelta(minutes=30),
-        "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=12),
-        # No "remember me": a login lasts as long as its server-side session, never a year.
-        "REMEMBER_COOKIE_DURATION": timedelta(hours=12),
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": https,
-        # The CSRF token is bound to the session, which expires on its own; a timed token
-        # would only fail forms left open for an hour.
-        "WTF_CSRF_TIME_LIMIT": None,
-        "WTF_CSRF_HEADERS": ["X-CSRFToken"],
-        # Failed log-ins per client address and identifier: this many are free, then the
-        # wait before the next try doubles from the first delay up to the longest.
-        "LOGIN_FREE_FAILURES": 5,
-        "LOGIN_FIRST_DELAY": timedelta(seconds=30),
-        "LOGIN_MAX_DELAY": timedelta(minutes=15),
-        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "20 per minute;200 per hour"),
-        # Reverse proxies in front of the portal whose X-Forwarded-For/-Proto to believe
-        # (0: none, the direct peer is the client). Rate limits key on the real client.
-        "TRUSTED_PROXIES": _non_negative_int(env, "TRUSTED_PROXIES", 0),
-        # Request bodies: forms are small; a view that takes uploads raises its own limit.
-        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-        "FORM_MAX_BYTES": 64 * 1024,
-        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
-        "MAX_FORM_PARTS": 200,
-        # Issue 3: First Time Login, Forgot password and support cases, per IP and per address.
-        "MAPPING_RATE_LIMIT": env.get("MAPPING_RATE_LIMIT", "10 per minute;50 per hour"),
-        "MAPPING_ADDRESS_RATE_LIMIT": env.get(
-            "MAPPING_ADDRESS_RATE_LIMIT", "3 per 15 minutes;10 per day"
-        ),
-    }
-    settings.update(database_settings(env))
-    settings.update(_payment_settings(env))
+    settings = {setting.name: setting.read(env) for setting in ENVIRONMENT}
+    if overrides.get("BASE_URL"):
+        settings["BASE_URL"] = _url("BASE_URL", overrides["BASE_URL"])
+    settings.update(FIXED)
+    settings.update(_over_https(settings["BASE_URL"]))
+    settings.update(_rate_limit_storage(settings["RATELIMIT_STORAGE_URI"]))
+    settings.update(
+        DEVELOPMENT=development,
+        SECRET_KEY=_secret_key(env, overrides, development, instance_path),
+    )
     settings.update({key: value for key, value in overrides.items() if key != "BASE_URL"})
     return settings
-
-
-def _payment_settings(env) -> dict:
-    """Stripe (certportal.payments). STRIPE_API_BASE points at localstripe in development
-    and tests; empty means Stripe itself."""
-    return {
-        name: env.get(name, "")
-        for name in (
-            "STRIPE_API_KEY",
-            "STRIPE_API_BASE",
-            "STRIPE_PUBLISHABLE_KEY",
-            "STRIPE_WEBHOOK_SECRET",
-        )
-    }

@@ -1,5 +1,7 @@
 """Configuration from the environment."""
 
+from pathlib import Path
+
 import pytest
 
 from certportal import config
@@ -50,3 +52,15 @@ def test_database_pool_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_POOL_TIMEOUT", "soon")
     with pytest.raises(config.ConfigError, match="DATABASE_POOL_TIMEOUT must be a number"):
         config.load(str(tmp_path))
+
+
+def test_every_setting_from_the_environment_is_in_the_readmes_table():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme[readme.index("## Configuration"):]
+    for setting in config.ENVIRONMENT:
+        row = f"| `{setting.name}` | "
+        assert row in table, setting.name
+        if setting.name != "DATABASE_URL":  # documented as <repo>/db/…, not this machine's path
+            assert table.split(row, 1)[1].startswith(
+                f"`{setting.default}` |" if setting.default else "empty"
+            ), setting.name
