@@ -1,7 +1,8 @@
 """Outgoing email: every message is written to the database first, then delivered over SMTP.
 
 A message is queued inside the transaction of the change it reports, so it exists exactly
-when that change does. Delivery happens after the request (or from
+when that change does (what each message says: `certportal.notifications`). Delivery happens
+once the response has been sent, never while the request waits for the mail server (or from
 `flask --app app mail send-pending`); an SMTP failure leaves the message pending with its
 error for the next attempt, so nothing is lost while the mail server is down. Without
 MAIL_URL (development) messages stay in the table, where the development outbox shows them.
@@ -13,10 +14,12 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+from functools import partial
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app, g, has_request_context
 
+from certportal.db import database
 from certportal.models import OutgoingEmail
 from certportal.models.base import utcnow
 
@@ -178,13 +181,23 @@ def deliver_pending(limit: int = 500) -> tuple[int, int]:
     return deliver(ids)
 
 
+def _deliver_after_response(app, message_ids) -> None:
+    """Deliver what a request queued, once its response has gone to the client."""
+    try:
+        with app.app_context(), database.connection_context():
+            deliver(message_ids)
+    except Exception:  # the messages stay pending for `mail send-pending`
+        log.exception("Queued email %s not delivered after the response", message_ids)
+
+
 def init_app(app):
-    """Check MAIL_URL at start; deliver what a request queued once its view has committed."""
+    """Check MAIL_URL at start; deliver what a request queued when its response is closed
+    (the server has sent it), so a slow or unreachable mail server never delays a page."""
     parse_mail_url(app.config["MAIL_URL"])
 
     @app.after_request
-    def _deliver_queued(response):
+    def _deliver_queued_later(response):
         queued = g.pop("queued_email_ids", None)
         if queued and app.config["MAIL_URL"]:
-            deliver(queued)
+            response.call_on_close(partial(_deliver_after_response, app, queued))
         return response

@@ -9,6 +9,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from certportal import create_app
 from certportal.db import bind, database, release_connections, upgrade_schema
@@ -92,8 +94,27 @@ def app_config(database_url):
     }
 
 
+class ServerLikeClient(FlaskClient):
+    """A test client that closes every response once it has read it, as a WSGI server does
+    once it has sent it: what the portal runs after the response (mail delivery) has run when
+    the call returns. Pass buffered=False to look at a response before it is closed."""
+
+    def open(self, *args, buffered=True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
+Flask.test_client_class = ServerLikeClient
+
+
 @pytest.fixture
 def app(app_config):
+    return create_app(app_config)
+
+
+@pytest.fixture
+def mail_app(app_config, smtp_server):
+    """The app with MAIL_URL pointing at the test's SMTP server (`smtp_server.messages`)."""
+    app_config["MAIL_URL"] = smtp_server.url
     return create_app(app_config)
 
 
@@ -159,6 +180,16 @@ class CollectingHandler:
 
     def __init__(self):
         self.messages = []
+
+    def delivered(self, count: int, timeout: float = 10.0) -> list:
+        """The messages once `count` have arrived: a live server delivers after it has sent
+        the response, so a browser may see the page first."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.messages
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         from email import message_from_bytes, policy

@@ -69,7 +69,7 @@ def test_create_email_and_third_party_view(browser, live_server, smtp_server, ja
     previewed = page.locator(".email-text").inner_text()
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_text("Transcript sent to hr@acme.example.")).to_be_visible()
-    [message] = smtp_server.messages
+    [message] = smtp_server.delivered(1)
     body = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert body.strip() == previewed.strip()
 

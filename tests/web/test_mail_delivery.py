@@ -9,18 +9,13 @@ from tests.conftest import unused_smtp_url
 
 
 @pytest.fixture
-def mail_app(app_config, smtp_server):
-    from certportal import create_app
-
-    app_config["MAIL_URL"] = smtp_server.url
-    app = create_app(app_config)
-
-    @app.post("/test-only/send")
+def app_with_send_route(mail_app):
+    @mail_app.post("/test-only/send")
     def send_for_test():
         queue_email(kind="test", to="ana@example.org", subject="Hello", text="Body")
         return Response("queued")
 
-    return app
+    return mail_app
 
 
 def _queue_greeting(candidate=None):
@@ -50,12 +45,17 @@ def test_a_queued_message_is_delivered_with_utf8_headers_and_both_parts(mail_app
     assert "<p>HTML body" in received.get_body(("html",)).get_content()
 
 
-def test_a_message_queued_in_a_request_is_sent_when_the_response_is_ready(
-    mail_app, smtp_server
+def test_a_message_queued_in_a_request_is_sent_once_the_response_has_gone(
+    app_with_send_route, smtp_server
 ):
-    client = mail_app.test_client()
-    mail_app.config["WTF_CSRF_ENABLED"] = False
-    assert client.post("/test-only/send").text == "queued"
+    client = app_with_send_route.test_client()
+    app_with_send_route.config["WTF_CSRF_ENABLED"] = False
+    response = client.post("/test-only/send", buffered=False)
+    assert response.text == "queued"
+    # The response is complete and nothing was sent while the request waited ...
+    assert smtp_server.messages == []
+    response.close()
+    # ... the server closing the sent response delivers the message.
     assert [message["To"] for message in smtp_server.messages] == ["ana@example.org"]
 
 

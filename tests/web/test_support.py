@@ -2,7 +2,6 @@
 
 import pytest
 
-from certportal import create_app
 from certportal.models import OutgoingEmail, SupportCase
 from tests.conftest import csrf_token_from
 
@@ -12,9 +11,8 @@ PLANTED_LOGIN_IDS = "WWW.EVIL.EXAMPLE CALL-555-0100"
 
 
 @pytest.fixture
-def web(app_config, smtp_server):
-    app_config["MAIL_URL"] = smtp_server.url
-    return create_app(app_config).test_client()
+def web(mail_app):
+    return mail_app.test_client()
 
 
 def test_the_acknowledgement_echoes_no_text_the_visitor_typed(web, smtp_server, db):
