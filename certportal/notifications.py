@@ -1,17 +1,18 @@
 """Every message the portal sends, one function each: its subject, plain text and HTML.
 
-Views (and, through them, the domain's outcomes) name the message, e.g.
-`notifications.password_changed(candidate, how)`; nothing else composes mail. Each function
-queues its message in the outbox (`certportal.mail`) in the caller's transaction, so the
-message exists exactly when the change it reports does; it is delivered after the response.
-Links in messages are absolute, on BASE_URL. Templates: templates/email/<message>.txt|.html.
+Nothing else composes mail. A domain function whose change must be reported takes the
+message as `notify` and calls it inside its own transaction, e.g.
+`accounts.change_password(…, notify=notifications.password_changed)`: the message exists
+exactly when the change does. Each function queues its message in the outbox
+(`certportal.mail`), which delivers it after the response. Links in messages are absolute,
+on BASE_URL. Templates: templates/email/<message>.txt and .html.
 """
 
 from dataclasses import dataclass
 
 from flask import current_app, render_template
 
-from certportal.domain import mapping, support
+from certportal.domain import accounts, mapping, support
 from certportal.domain import transcripts as transcript_rules
 from certportal.formatting import long_date
 from certportal.mail import queue_email
@@ -87,16 +88,10 @@ def mapping_notice(notice: mapping.MappingNotice) -> None:
     )
 
 
-# How a password came to change: set through the first link, reset through a later one, or
-# changed by its owner while signed in.
-PASSWORD_SET = "password_set"  # noqa: S105 (a kind of message, not a secret)
-PASSWORD_RESET = "password_reset"  # noqa: S105
-PASSWORD_CHANGED = "password_changed"  # noqa: S105
-
-
 def password_changed(candidate, how: str) -> None:
-    """Tell the address on file that the password changed, whoever changed it."""
-    verb = "set" if how == PASSWORD_SET else "changed"
+    """Tell the address on file that the password changed, whoever changed it; `how` is one
+    of accounts.PASSWORD_SET, PASSWORD_RESET, PASSWORD_CHANGED."""
+    verb = "set" if how == accounts.PASSWORD_SET else "changed"
     _queue_rendered(
         "password_changed",
         kind=how,

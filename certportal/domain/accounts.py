@@ -3,6 +3,7 @@
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -231,6 +232,17 @@ def revoke_session(token: str) -> None:
 # --- Changing the password, and the sessions an owner can see and end ----------------------
 
 
+# How a password came to change: set through the first emailed link, reset through a later
+# one, or changed by its signed-in owner. The audit action and the kind of email alike.
+PASSWORD_SET = "password_set"  # noqa: S105 (names of events, not secrets)
+PASSWORD_RESET = "password_reset"  # noqa: S105
+PASSWORD_CHANGED = "password_changed"  # noqa: S105
+
+# Tells the address on file that the password changed (certportal.notifications
+# .password_changed): called with the candidate and how, inside the change's transaction.
+PasswordNotify = Callable[[Candidate, str], None]
+
+
 class PasswordChangeRefused(ValueError):
     """The change did not happen; `field` names the input to blame."""
 
@@ -240,11 +252,13 @@ class PasswordChangeRefused(ValueError):
 
 
 def replace_password(candidate: Candidate, password_hash: str, now: datetime, *, action: str,
-                     ip_address: str = "", keep_session_token: str | None = None) -> None:
+                     ip_address: str = "", keep_session_token: str | None = None,
+                     notify: PasswordNotify | None = None) -> None:
     """Store a new password and make it the only way in.
 
     Every emailed password link is spent, every other session ends (the one the owner is
-    using may stay), and throttles are cleared: the owner has proved who they are.
+    using may stay), throttles are cleared (the owner has proved who they are), and
+    `notify(candidate, action)` tells the address on file.
     """
     with database.atomic():
         candidate.password_hash = password_hash
@@ -258,10 +272,13 @@ def replace_password(candidate: Candidate, password_hash: str, now: datetime, *,
         LoginSession.update(revoked_at=now).where(others).execute()
         clear_throttles(candidate)
         _audit(action, candidate, ip_address)
+        if notify is not None:
+            notify(candidate, action)
 
 
 def change_password(candidate: Candidate, current: str, new: str, confirm: str,
-                    policy: LoginPolicy, *, session_token: str, ip_address: str = "") -> None:
+                    policy: LoginPolicy, *, session_token: str, ip_address: str = "",
+                    notify: PasswordNotify | None = None) -> None:
     """Change the password of a signed-in candidate, who must know the current one.
 
     Wrong current passwords count like failed log-ins from this address, so a borrowed
@@ -287,8 +304,8 @@ def change_password(candidate: Candidate, current: str, new: str, confirm: str,
         raise PasswordChangeRefused("confirm", "The two passwords are not the same.")
     if passwords.verify_password(candidate.password_hash, new):
         raise PasswordChangeRefused("new_password", "Choose a password you are not using now.")
-    replace_password(candidate, passwords.hash_password(new), now, action="password_changed",
-                     ip_address=ip_address, keep_session_token=session_token)
+    replace_password(candidate, passwords.hash_password(new), now, action=PASSWORD_CHANGED,
+                     ip_address=ip_address, keep_session_token=session_token, notify=notify)
 
 
 def live_sessions(candidate: Candidate, policy: LoginPolicy) -> list[LoginSession]:

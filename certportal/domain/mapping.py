@@ -9,6 +9,7 @@ resets a forgotten password once the account is mapped.
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,7 +17,13 @@ from peewee import fn
 
 from certportal.db import database
 from certportal.domain import passwords
-from certportal.domain.accounts import hash_token, replace_password
+from certportal.domain.accounts import (
+    PASSWORD_RESET,
+    PASSWORD_SET,
+    PasswordNotify,
+    hash_token,
+    replace_password,
+)
 from certportal.models import (
     AuditEvent,
     Candidate,
@@ -45,8 +52,12 @@ NO_MATCH = (
     "your score report and try again."
 )
 
-# Deliberately loose: the address only has to be deliverable-looking, the email proves it.
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Deliberately loose: the address only has to look deliverable (the email proves it), and be
+# one address: nothing a mail header would read as a second address or a display name
+# (commas, semicolons, angle brackets, quotes).
+EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+EMAIL_MAX_LENGTH = 254
+EMAIL_MESSAGE = "Enter an email address, for example name@example.com."
 
 
 class TokenInvalid(ValueError):
@@ -76,7 +87,13 @@ def email_key(address: str) -> str:
 
 
 def is_email_address(address: str) -> bool:
-    return len(address) <= 254 and EMAIL_PATTERN.match(address) is not None
+    """The one rule for an email address, wherever one is typed or imported."""
+    return len(address) <= EMAIL_MAX_LENGTH and EMAIL_PATTERN.match(address) is not None
+
+
+def email_address_problem(value: str | None) -> str | None:
+    """What an email field says when its value (surrounding spaces aside) is not one address."""
+    return None if is_email_address((value or "").strip()) else EMAIL_MESSAGE
 
 
 def issue_token(candidate: Candidate, now: datetime | None = None) -> str:
@@ -99,9 +116,12 @@ def notice_for(candidate: Candidate, to: str) -> MappingNotice:
                          login_ids=(candidate.login_id,))
 
 
-def request_by_email(address: str) -> MappingNotice:
-    """What to email an address someone typed into 'By email address' or 'Forgot password'."""
-    address = address.strip()
+# Sends the email a notice describes (certportal.notifications.mapping_notice); called inside
+# the transaction that issued its link, so a link exists exactly when its email does.
+Notify = Callable[[MappingNotice], None]
+
+
+def _notice_for_address(address: str) -> MappingNotice:
     records = list(
         Candidate.select().where(Candidate.email_key == email_key(address)).order_by(
             Candidate.login_id
@@ -113,6 +133,16 @@ def request_by_email(address: str) -> MappingNotice:
         return MappingNotice(kind=SEVERAL, to=address,
                              login_ids=tuple(record.login_id for record in records))
     return notice_for(records[0], address)
+
+
+def request_by_email(address: str, notify: Notify | None = None) -> MappingNotice:
+    """What to email an address someone typed into 'By email address' or 'Forgot password';
+    `notify` sends it."""
+    with database.atomic():
+        notice = _notice_for_address(address.strip())
+        if notify is not None:
+            notify(notice)
+    return notice
 
 
 @dataclass
@@ -154,7 +184,7 @@ def mask_email(address: str) -> str:
 
 
 def map_by_score_report(last_name: str, registration_number: str, new_email: str,
-                        ip_address: str = "") -> ScoreReportOutcome:
+                        ip_address: str = "", notify: Notify | None = None) -> ScoreReportOutcome:
     """Match a score report to a record never mapped, and move its email to `new_email`.
 
     Only an unmapped record (no password yet) can be claimed this way. A mapped one answers
@@ -162,7 +192,18 @@ def map_by_score_report(last_name: str, registration_number: str, new_email: str
     new address is already another record's, nothing changes either and the answer is the
     same as a success: the email to that address says what happened. When the email on file
     does move, the old address is told, with the new one masked and a way to report it.
+    `notify` sends each email of the outcome, in the transaction of the change.
     """
+    with database.atomic():
+        outcome = _map_by_score_report(last_name, registration_number, new_email, ip_address)
+        if notify is not None:
+            for notice in outcome.notices:
+                notify(notice)
+    return outcome
+
+
+def _map_by_score_report(last_name: str, registration_number: str, new_email: str,
+                         ip_address: str) -> ScoreReportOutcome:
     candidate = _score_report_candidate(last_name, registration_number)
     if candidate is None:
         return ScoreReportOutcome(matched=False)
@@ -183,24 +224,22 @@ def map_by_score_report(last_name: str, registration_number: str, new_email: str
             matched=True, notices=[MappingNotice(kind=ADDRESS_TAKEN, to=new_email)]
         )
     notices = []
-    with database.atomic():
-        old_email = candidate.email
-        if email_key(old_email) != email_key(new_email):
-            candidate.email = new_email
-            candidate.email_key = email_key(new_email)
-            candidate.save()
-            AuditEvent.create(
-                candidate=candidate,
-                action="email_changed_by_score_report",
-                old_value=old_email,
-                new_value=new_email,
-                ip_address=ip_address[:45],
-            )
-            if is_email_address(old_email):
-                notices.append(MappingNotice(kind=EMAIL_MOVED, to=old_email,
-                                             candidate=candidate,
-                                             login_ids=(candidate.login_id,)))
-        notices.insert(0, notice_for(candidate, new_email))
+    old_email = candidate.email
+    if email_key(old_email) != email_key(new_email):
+        candidate.email = new_email
+        candidate.email_key = email_key(new_email)
+        candidate.save()
+        AuditEvent.create(
+            candidate=candidate,
+            action="email_changed_by_score_report",
+            old_value=old_email,
+            new_value=new_email,
+            ip_address=ip_address[:45],
+        )
+        if is_email_address(old_email):
+            notices.append(MappingNotice(kind=EMAIL_MOVED, to=old_email, candidate=candidate,
+                                         login_ids=(candidate.login_id,)))
+    notices.insert(0, notice_for(candidate, new_email))
     return ScoreReportOutcome(matched=True, notices=notices)
 
 
@@ -222,8 +261,10 @@ def check_token(token: str, now: datetime | None = None) -> EmailToken:
 
 
 def set_password_with_token(token: str, new_password: str, ip_address: str = "",
-                            now: datetime | None = None) -> EmailToken:
-    """Use a link once: set the password, complete the mapping, end other sessions.
+                            now: datetime | None = None,
+                            notify: PasswordNotify | None = None) -> EmailToken:
+    """Use a link once: set the password, complete the mapping, end other sessions;
+    `notify(candidate, how)` tells the address on file, in the same transaction.
 
     Raises TokenInvalid for a bad link and ValueError (the reason) for a refused password;
     either way nothing changes.
@@ -247,7 +288,7 @@ def set_password_with_token(token: str, new_password: str, ip_address: str = "",
         candidate.mapped_at = candidate.mapped_at or now
         replace_password(
             candidate, password_hash, now,
-            action="password_set" if stored.purpose == SET_PASSWORD else "password_reset",
-            ip_address=ip_address,
+            action=PASSWORD_SET if stored.purpose == SET_PASSWORD else PASSWORD_RESET,
+            ip_address=ip_address, notify=notify,
         )
     return stored

@@ -1,5 +1,8 @@
 """Support cases (F4): a request for an account merge or other help, handled by staff later."""
 
+from collections.abc import Callable
+
+from certportal.db import database
 from certportal.domain.accounts import LOGIN_ID_PATTERN, login_id_key
 from certportal.models import SupportCase, random_code
 
@@ -26,14 +29,20 @@ def new_case_number() -> str:
 
 
 def open_case(*, kind: str, contact_email: str, login_ids: str, description: str,
-              candidate=None) -> SupportCase:
+              candidate=None, notify: Callable[[SupportCase], None] | None = None) -> SupportCase:
+    """Store a case; `notify` acknowledges it (certportal.notifications.support_case_opened)
+    in the same transaction, so a case and its acknowledgement exist together."""
     if kind not in KINDS:
         raise ValueError(f"unknown support case kind {kind!r}")
-    return SupportCase.create(
-        case_number=new_case_number(),
-        candidate=candidate,
-        kind=kind,
-        contact_email=contact_email.strip(),
-        login_ids=normalize_login_ids(login_ids)[:255],
-        description=description.strip()[:MAX_DESCRIPTION],
-    )
+    with database.atomic():
+        case = SupportCase.create(
+            case_number=new_case_number(),
+            candidate=candidate,
+            kind=kind,
+            contact_email=contact_email.strip(),
+            login_ids=normalize_login_ids(login_ids)[:255],
+            description=description.strip()[:MAX_DESCRIPTION],
+        )
+        if notify is not None:
+            notify(case)
+    return case

@@ -79,3 +79,15 @@ def test_registration_key_ignores_case_and_surrounding_spaces():
     assert mapping.registration_key("  vue-92000002\t") == mapping.registration_key(
         "VUE-92000002"
     )
+
+
+def test_one_rule_for_an_email_address_everywhere():
+    for address in ("name@example.com", "first.last+tag@mail.example.org", "王@例子.中国"):
+        assert mapping.is_email_address(address)
+        assert mapping.email_address_problem(f"  {address} ") is None
+    # Two addresses, a display name, a header-breaking character: never one address.
+    for text in ("a@example.com, b@example.com", "a@example.com;b@example.com",
+                 "Ana <ana@example.com>", '"ana"@example.com', "ana@example", "ana@@example.com",
+                 "", "a" * 250 + "@x.org"):
+        assert not mapping.is_email_address(text)
+        assert mapping.email_address_problem(text) == mapping.EMAIL_MESSAGE

@@ -21,6 +21,7 @@ from certportal.models import (
     OutgoingEmail,
     utcnow,
 )
+from tests import factories
 from tests.conftest import (
     BOOSTED,
     PARTIAL,
@@ -33,12 +34,6 @@ NEW_PASSWORD = "violet kettle harbour 42"
 GUIDE_CONFIRMATION = "An email has been sent to the email address we have on file"
 NO_MATCH = "No score report matches this last name and registration number"
 LINK = re.compile(r"http://localhost(/set-password/[A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def mail_app(app_config, smtp_server):
-    app_config["MAIL_URL"] = smtp_server.url
-    return create_app(app_config)
 
 
 @pytest.fixture
@@ -87,7 +82,7 @@ def set_password(client, path, password=NEW_PASSWORD, confirm=None):
 
 
 def candidate(login_id=UNMAPPED_LOGIN_ID) -> Candidate:
-    return Candidate.get(Candidate.login_id == login_id)
+    return factories.candidate(login_id)
 
 
 # --- The page ------------------------------------------------------------------------------

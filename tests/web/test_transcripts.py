@@ -18,24 +18,9 @@ from certportal.models import (
     utcnow,
 )
 from tests.conftest import PARTIAL, csrf_token_from, log_in
+from tests.factories import held, john
 
 TODAY = date.today()
-
-
-def john():
-    return Candidate.get(Candidate.login_id == "CSCO10000000")
-
-
-def held(code, candidate=None):
-    return (
-        CandidateCertification.select()
-        .join(Certification)
-        .where(
-            (CandidateCertification.candidate == (candidate or john()))
-            & (Certification.code == code)
-        )
-        .get()
-    )
 
 
 def cert_id(code):
@@ -637,12 +622,10 @@ def test_a_disabled_transcript_is_not_emailed(candidate_client, db):
 
 
 @pytest.fixture
-def mail_client(app_config, smtp_server):
-    from certportal import create_app
-
-    app_config["MAIL_URL"] = smtp_server.url
+def mail_client(app_config, request):
     app_config["TRANSCRIPT_EMAILS_PER_DAY"] = 2
-    client = create_app(app_config).test_client()
+    # Built after the limit is set: mail_app reads app_config when it creates the app.
+    client = request.getfixturevalue("mail_app").test_client()
     assert log_in(client).status_code == 303
     return client
 

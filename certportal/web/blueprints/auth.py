@@ -17,7 +17,6 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from certportal import notifications
-from certportal.db import database
 from certportal.domain import accounts, mapping
 from certportal.models import utcnow
 from certportal.web.htmx import render_page
@@ -116,12 +115,6 @@ EMAIL_SENT_TEXT = (
     "2 hours, please confirm that your email account is currently working and that it has not "
     "erroneously flagged the email as spam before attempting to contact Customer Support."
 )
-EMAIL_MESSAGE = "Enter an email address, for example name@example.com."
-
-
-def _email_address_problem(value: str) -> str | None:
-    value = (value or "").strip()
-    return None if mapping.is_email_address(value) else EMAIL_MESSAGE
 
 
 class ByEmailForm(FlaskForm):
@@ -138,7 +131,7 @@ class ByScoreReportForm(FlaskForm):
         validators=[DataRequired("Enter the registration number from your score report."),
                     Length(max=64)],
     )
-    new_email = EmailField("New email address", validators=[DataRequired(EMAIL_MESSAGE)])
+    new_email = EmailField("New email address", validators=[DataRequired(mapping.EMAIL_MESSAGE)])
 
 
 class SetPasswordForm(FlaskForm):
@@ -196,12 +189,11 @@ def mapping_score_report_sent():
 def map_by_email():
     """Send the mapping email; the answer never tells whether the address is on file."""
     form = ByEmailForm()
-    problem = _email_address_problem(form.email.data)
+    problem = mapping.email_address_problem(form.email.data)
     if not form.validate() or problem:
         form.email.errors = [problem] if problem else []
         return _render_first_time_login(email_form=form, status=422)
-    with database.atomic():
-        notifications.mapping_notice(mapping.request_by_email(form.email.data))
+    mapping.request_by_email(form.email.data, notify=notifications.mapping_notice)
     return redirect(url_for("auth.mapping_email_sent"), 303)
 
 
@@ -212,19 +204,17 @@ def map_by_score_report():
     """Match a score report, move the email on file to the new address, send the link."""
     form = ByScoreReportForm()
     valid = form.validate()
-    problem = _email_address_problem(form.new_email.data)
+    problem = mapping.email_address_problem(form.new_email.data)
     if problem:
         form.new_email.errors = [problem]
     if valid and not problem:
-        with database.atomic():
-            outcome = mapping.map_by_score_report(
-                form.last_name.data,
-                form.registration_number.data,
-                form.new_email.data,
-                request.remote_addr or "",
-            )
-            for notice in outcome.notices:
-                notifications.mapping_notice(notice)
+        outcome = mapping.map_by_score_report(
+            form.last_name.data,
+            form.registration_number.data,
+            form.new_email.data,
+            request.remote_addr or "",
+            notify=notifications.mapping_notice,
+        )
         if outcome.matched:
             return redirect(url_for("auth.mapping_score_report_sent"), 303)
         form.form_errors.append(mapping.NO_MATCH)
@@ -239,10 +229,9 @@ def forgot_password():
     form = ByEmailForm()
     status = 200
     if request.method == "POST":
-        problem = _email_address_problem(form.email.data)
+        problem = mapping.email_address_problem(form.email.data)
         if form.validate() and not problem:
-            with database.atomic():
-                notifications.mapping_notice(mapping.request_by_email(form.email.data))
+            mapping.request_by_email(form.email.data, notify=notifications.mapping_notice)
             return redirect(url_for("auth.forgot_password", sent=1), 303)
         form.email.errors = [problem] if problem else []
         status = 422
@@ -287,14 +276,9 @@ def set_password_submit(token: str):
         form.confirm.errors = ["The two passwords are not the same."]
         return _render_set_password(token, form, status=422)
     try:
-        with database.atomic():
-            used = mapping.set_password_with_token(token, password, request.remote_addr or "")
-            notifications.password_changed(
-                used.candidate,
-                notifications.PASSWORD_SET
-                if used.purpose == mapping.SET_PASSWORD
-                else notifications.PASSWORD_RESET,
-            )
+        used = mapping.set_password_with_token(
+            token, password, request.remote_addr or "", notify=notifications.password_changed
+        )
     except mapping.TokenInvalid:
         return _render_set_password(token)
     except ValueError as problem:

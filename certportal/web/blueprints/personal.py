@@ -258,11 +258,11 @@ def change_password():
             candidate, form.current_password.data, form.new_password.data,
             form.confirm.data or "", login_policy(),
             session_token=current_user.token, ip_address=request.remote_addr or "",
+            notify=notifications.password_changed,
         )
     except accounts.PasswordChangeRefused as refused:
         getattr(form, refused.field).errors = [str(refused)]
         return _render_security(form, status=422)
-    notifications.password_changed(candidate, notifications.PASSWORD_CHANGED)
     return redirect_after_post(url_for("personal.security"), message=PASSWORD_CHANGED)
 
 

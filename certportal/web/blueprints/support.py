@@ -8,7 +8,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from certportal import notifications
-from certportal.db import database
 from certportal.domain import mapping, support
 from certportal.web.htmx import redirect_after_post, render_page
 from certportal.web.security import configured_limit, limiter, submitted_address
@@ -73,21 +72,21 @@ def new_case():
                            form=_prefilled_form())
     form = SupportCaseForm()
     valid = form.validate()
-    if not form.email.errors and not mapping.is_email_address((form.email.data or "").strip()):
-        form.email.errors = ["Enter an email address, for example name@example.com."]
+    problem = mapping.email_address_problem(form.email.data)
+    if problem and not form.email.errors:
+        form.email.errors = [problem]
         valid = False
     if not valid:
         return render_page("support/new_case.html", "content", status=422, section="support",
                            form=form)
-    with database.atomic():
-        case = support.open_case(
-            kind=form.kind.data,
-            contact_email=form.email.data,
-            login_ids=form.login_ids.data or "",
-            description=form.description.data,
-            candidate=_signed_in_candidate(),
-        )
-        notifications.support_case_opened(case)
+    case = support.open_case(
+        kind=form.kind.data,
+        contact_email=form.email.data,
+        login_ids=form.login_ids.data or "",
+        description=form.description.data,
+        candidate=_signed_in_candidate(),
+        notify=notifications.support_case_opened,
+    )
     return redirect_after_post(
         url_for("main.support"),
         message=f"Your support case {case.case_number} has been opened. We have sent an "

@@ -1,6 +1,5 @@
 """Transcripts (guide section 8): create and edit in place, share, and the public page."""
 
-import re
 from datetime import date, timedelta
 from urllib.parse import quote
 
@@ -20,6 +19,7 @@ from wtforms.validators import Optional
 from certportal import notifications
 from certportal.domain import transcripts as rules
 from certportal.domain.certifications import by_group
+from certportal.domain.mapping import is_email_address
 from certportal.web.errors import render_error
 from certportal.web.htmx import redirect_after_post, render_page
 from certportal.web.login import candidate_required, current_candidate
@@ -38,9 +38,6 @@ SELECTION_CHOICES = [
     SelectChoice("all_new", "All New Certificates"),
     SelectChoice("chosen", "Only the certifications selected below"),
 ]
-# One address, the shape mail servers accept; the message goes to nobody else.
-EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
-EMAIL_MAX = 254
 
 
 class TranscriptForm(FlaskForm):
@@ -306,10 +303,6 @@ def views(public_id: str):
 # --- Email and share ---------------------------------------------------------------------
 
 
-def _email_limit() -> int:
-    return int(current_app.config.get("TRANSCRIPT_EMAILS_PER_DAY", 20))
-
-
 def _render_email(transcript, form, status=200, preview=None, sent_to=None):
     link = public_transcript_url(transcript)
     name = rules.shown_name(transcript.candidate, transcript.name_form)
@@ -333,7 +326,7 @@ def _checked_address(form: EmailForm) -> str | None:
     address = (form.to.data or "").strip()
     if not address:
         form.to.errors = ["Enter the email address to send the transcript to."]
-    elif len(address) > EMAIL_MAX or not EMAIL_PATTERN.match(address):
+    elif not is_email_address(address):
         form.to.errors = ["Enter one email address, like name@example.com."]
     else:
         return address
@@ -372,7 +365,8 @@ def send_email(public_id: str):
     address = _checked_address(form)
     if address is None:
         return _render_email(transcript, form, status=422)
-    refusal = rules.email_refusal(candidate, transcript, _email_limit(), _today())
+    daily_limit = current_app.config["TRANSCRIPT_EMAILS_PER_DAY"]
+    refusal = rules.email_refusal(candidate, transcript, daily_limit, _today())
     if refusal is not None:
         form.to.errors = [refusal.message]
         return _render_email(transcript, form, status=429 if refusal.over_limit else 422)
