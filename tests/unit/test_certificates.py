@@ -19,8 +19,9 @@ from certportal.models import CandidateCertification, Certification
 TODAY = date(2026, 6, 15)
 
 
-def held(status="active", active_on=date(2025, 1, 1), expires_on=date(2028, 1, 1),
-         pdf_certificate=True, revoked_at=None):
+def certification_row(status="active", active_on=date(2025, 1, 1),
+                      expires_on=date(2028, 1, 1), pdf_certificate=True, revoked_at=None):
+    """A candidate's certification in memory only: the rules read no database."""
     return CandidateCertification(
         certification=Certification(code="CCNA", name="CCNA", abbreviation="CCNA",
                                     pdf_certificate=pdf_certificate),
@@ -61,14 +62,14 @@ def test_what_cannot_be_a_code_is_refused_with_a_message(typed):
 
 
 def test_pdf_only_for_active_unexpired_qualifying_certifications():
-    assert pdf_certificate_available(held(), TODAY)
-    assert pdf_certificate_available(held(expires_on=TODAY), TODAY)
-    assert not pdf_certificate_available(held(expires_on=date(2026, 6, 14)), TODAY)
-    assert not pdf_certificate_available(held(status="expired"), TODAY)
-    assert not pdf_certificate_available(held(status="in_progress"), TODAY)
-    assert not pdf_certificate_available(held(pdf_certificate=False), TODAY)
-    assert not pdf_certificate_available(held(revoked_at=datetime(2026, 1, 1)), TODAY)
-    assert not pdf_certificate_available(held(active_on=date(2026, 7, 1)), TODAY)
+    assert pdf_certificate_available(certification_row(), TODAY)
+    assert pdf_certificate_available(certification_row(expires_on=TODAY), TODAY)
+    assert not pdf_certificate_available(certification_row(expires_on=date(2026, 6, 14)), TODAY)
+    assert not pdf_certificate_available(certification_row(status="expired"), TODAY)
+    assert not pdf_certificate_available(certification_row(status="in_progress"), TODAY)
+    assert not pdf_certificate_available(certification_row(pdf_certificate=False), TODAY)
+    assert not pdf_certificate_available(certification_row(revoked_at=datetime(2026, 1, 1)), TODAY)
+    assert not pdf_certificate_available(certification_row(active_on=date(2026, 7, 1)), TODAY)
 
 
 @pytest.mark.parametrize("years", [10, 15, 20])

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from certportal.domain.requirements import Credit, ExamPass, Window, evaluate
+from certportal.domain.requirements import Credit, ExamPass, Window, evaluate, is_met
 
 DAY = date(2024, 6, 1)
 CCNA_RECERTIFY = {
@@ -175,3 +175,20 @@ def test_the_order_of_facts_does_not_matter(tree, exams, credits, rng):
     first = evaluate(tree, Window(DAY, tuple(exams), tuple(credits)))
     second = evaluate(tree, Window(DAY, tuple(shuffled_exams), tuple(shuffled_credits)))
     assert first == second
+
+
+# The replay checks trees with is_met, a fast path that counts and names nothing; a page
+# shows evaluate(). Both must say the same about every tree.
+certification_leaf = st.builds(
+    lambda code: {"type": "certification", "code": code}, st.sampled_from(["CCENT", "CCNA"])
+)
+trees_with_certifications = st.recursive(st.one_of(leaf, certification_leaf), _branch,
+                                         max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees_with_certifications, exam_facts, credit_facts,
+       st.sets(st.sampled_from(["CCENT", "CCNA"])))
+def test_the_fast_check_agrees_with_the_full_evaluation(tree, exams, credits, held):
+    window = Window(DAY, tuple(exams), tuple(credits), holds=held.__contains__)
+    assert is_met(tree, window) == evaluate(tree, window).met

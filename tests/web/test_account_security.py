@@ -5,12 +5,9 @@ import pytest
 from certportal import create_app
 from certportal.models import AuditEvent, Candidate, LoginSession, OutgoingEmail
 from tests.conftest import csrf_token_from, log_in
+from tests.factories import john
 
 NEW_PASSWORD = "a fresh and long passphrase"
-
-
-def john() -> Candidate:
-    return Candidate.get(Candidate.login_id == "CSCO10000000")
 
 
 def change_password(client, current="certportal-demo", new=NEW_PASSWORD, confirm=None):

@@ -9,24 +9,9 @@ from flask import render_template_string
 from certportal.documents import pdf
 from certportal.domain.certificates import group_code
 from certportal.formatting import guide_date
-from certportal.models import Candidate, CandidateCertification, Certification, random_code
+from certportal.models import CandidateCertification, Certification, random_code
 from tests.conftest import log_in
-
-
-def candidate(login_id="CSCO10000000"):
-    return Candidate.get(Candidate.login_id == login_id)
-
-
-def held(login_id, code):
-    return (
-        CandidateCertification.select()
-        .join(Certification)
-        .where(
-            (CandidateCertification.candidate == candidate(login_id))
-            & (Certification.code == code)
-        )
-        .get()
-    )
+from tests.factories import candidate, held
 
 
 def grant(login_id, code, active_on=None, expires_on=None):
@@ -69,7 +54,7 @@ def qr_codes_in(data: bytes) -> list[str]:
 
 
 def test_the_pdf_certificate_holds_name_certification_dates_code_and_qr(candidate_client, db):
-    ccna = held("CSCO10000000", "CCNA")
+    ccna = held("CCNA", "CSCO10000000")
     response = candidate_client.get("/certifications/CCNA/certificate.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
@@ -121,7 +106,7 @@ def test_xhtml2pdf_misses_no_glyph(app, name):
 
 
 def test_expired_certifications_have_no_pdf(candidate_client, db):
-    assert held("CSCO10000000", "CCENT").expires_on < date.today()
+    assert held("CCENT", "CSCO10000000").expires_on < date.today()
     assert candidate_client.get("/certifications/CCENT/certificate.pdf").status_code == 404
 
 
@@ -173,14 +158,14 @@ def downloads_cell(app, held_row) -> str:
 
 
 def test_downloads_cell_links_logo_and_pdf_for_a_current_certification(app, db):
-    cell = downloads_cell(app, held("CSCO10000000", "CCIE-EI"))
+    cell = downloads_cell(app, held("CCIE-EI", "CSCO10000000"))
     assert 'href="/certifications/logos/CCIE-EI-LOGO.png"' in cell
     assert 'href="/certifications/CCIE-EI/certificate.pdf"' in cell
     assert ">PDF Certificate</a>" in cell and ">Logo</a>" in cell
 
 
 def test_downloads_cell_is_empty_for_an_expired_certification(app, db):
-    assert "<a" not in downloads_cell(app, held("CSCO10000000", "CCENT"))
+    assert "<a" not in downloads_cell(app, held("CCENT", "CSCO10000000"))
 
 
 def test_downloads_cell_has_a_logo_but_no_pdf_for_a_non_qualifying_one(app, db):

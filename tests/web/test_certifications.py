@@ -9,22 +9,11 @@ from certportal.models import (
     Candidate,
     CandidateCertification,
     CeCredit,
-    Certification,
 )
 from tests.conftest import BOOSTED, PARTIAL, csrf_token_from, log_in
+from tests.factories import held, john
 
 TODAY = date.today()
-
-
-def john():
-    return Candidate.get(Candidate.login_id == "CSCO10000000")
-
-
-def johns(code):
-    return CandidateCertification.get(
-        (CandidateCertification.candidate == john())
-        & (CandidateCertification.certification == Certification.get(Certification.code == code))
-    )
 
 
 def test_certifications_need_a_login(client):
@@ -89,7 +78,7 @@ def test_another_candidates_certification_is_not_found(client):
 
 
 def test_twenty_more_credits_recertify_ccna_and_time_expires_it(candidate_client, db):
-    before = johns("CCNA")
+    before = held("CCNA")
     for external_id in ("7000001", "7000002"):
         CeCredit.create(
             candidate=john(),
@@ -102,7 +91,7 @@ def test_twenty_more_credits_recertify_ccna_and_time_expires_it(candidate_client
             external_id=external_id,
         )
     recompute(john(), TODAY)
-    after = johns("CCNA")
+    after = held("CCNA")
     assert after.expires_on == add_months(before.expires_on, 36) > before.expires_on
     page = candidate_client.get("/certifications/CCNA").text
     assert "Recertified with 30 CE credits" in page
@@ -110,7 +99,7 @@ def test_twenty_more_credits_recertify_ccna_and_time_expires_it(candidate_client
     assert "1.2 – (0 / 30)" in page and "+0 Cisco CE Credits" in page
 
     recompute(john(), after.expires_on + timedelta(days=1))
-    expired = johns("CCNA")
+    expired = held("CCNA")
     assert expired.status == "expired"
     assert expired.events[-1].description == "Expired"
 
@@ -154,7 +143,7 @@ def test_accepting_by_htmx_answers_with_the_fragment(client, db):
 
 
 def test_a_certification_in_progress_drops_out_when_its_exam_lapses(candidate_client, db):
-    ccnp = johns("CCNP-ENT")
+    ccnp = held("CCNP-ENT")
     assert ccnp.status == "in_progress"
     page = candidate_client.get("/certifications/").text
     assert page.index("Certifications in progress") < page.index("CCNP Enterprise (CCNP)")

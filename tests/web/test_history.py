@@ -6,8 +6,9 @@ from datetime import date, timedelta
 import pytest
 
 from certportal.domain.demo import GUIDE_EXAM_ROWS
-from certportal.models import Candidate, CeCredit, EcommerceTransaction, Exam, ExamResult
+from certportal.models import CeCredit, EcommerceTransaction, Exam, ExamResult
 from tests.conftest import BOOSTED, HISTORY_RESTORE, PARTIAL, log_in
+from tests.factories import john
 
 ROW = re.compile(r"<tr>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*"
                  r"<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>")
@@ -19,10 +20,6 @@ def exam_rows(html):
 
 def registration_numbers(html):
     return [row[2] for row in exam_rows(html)]
-
-
-def john():
-    return Candidate.get(Candidate.login_id == "CSCO10000000")
 
 
 def test_exams_show_the_guides_rows_newest_first(candidate_client):

@@ -15,17 +15,28 @@ def test_unclaimed_initial_kit_is_offered(candidate_client):
     assert "Your free initial kit for CCNA" not in page  # claimed already
 
 
-def test_certification_expiring_within_90_days_is_listed(candidate_client, db):
-    expires = date.today() + timedelta(days=45)
+def expire_ccna_in(days: int) -> date:
+    expires = date.today() + timedelta(days=days)
     CandidateCertification.update(expires_on=expires).where(
         CandidateCertification.certification
         == Certification.get(Certification.code == "CCNA").id
     ).execute()
+    return expires
+
+
+def test_certification_expiring_within_90_days_is_listed(candidate_client, db):
+    expires = expire_ccna_in(45)
     page = candidate_client.get("/").text
     assert f"CCNA (CCNA) expires on {expires:%Y-%b-%d} (45 days left)." in page
 
 
-def test_certification_expiring_later_is_not_listed(candidate_client):
+def test_certification_expiring_later_is_not_listed(candidate_client, db):
+    # The last day of the notice period is listed, the day after is not.
+    expires = expire_ccna_in(90)
+    assert f"CCNA (CCNA) expires on {expires:%Y-%b-%d} (90 days left)." in (
+        candidate_client.get("/").text
+    )
+    expire_ccna_in(91)
     assert "expires on" not in candidate_client.get("/").text
 
 

@@ -13,11 +13,11 @@ from certportal.models import (
     Candidate,
     CandidateCertification,
     CeCredit,
-    Certification,
     CertificationEvent,
     ExamResult,
     ImportBatch,
 )
+from tests.factories import held
 
 EXAM_HEADER = "login_id,email,first_name,last_name,exam_code,registration_number,grade,taken_on\n"
 CE_HEADER = "login_id,external_id,name,points,active_on,inactive_on,provider_name,source\n"
@@ -32,13 +32,6 @@ def write(tmp_path, name, text):
     path = tmp_path / name
     path.write_text(text)
     return path
-
-
-def held(login_id, code):
-    return CandidateCertification.get(
-        (CandidateCertification.candidate == Candidate.get(Candidate.login_id == login_id).id)
-        & (CandidateCertification.certification == Certification.get(Certification.code == code))
-    )
 
 
 def test_exam_import_creates_unknown_candidates_and_earns_their_certification(app, db, tmp_path):
@@ -59,7 +52,7 @@ def test_exam_import_creates_unknown_candidates_and_earns_their_certification(ap
     ana = Candidate.get(Candidate.login_id == "CSCO20000001")
     assert (ana.email, ana.last_name, ana.password_hash) == ("ana.silva@example.com", "Silva", None)
     assert (ana.email_key, ana.last_name_key) == ("ana.silva@example.com", "silva")
-    ccna = held("CSCO20000001", "CCNA")
+    ccna = held("CCNA", "CSCO20000001")
     assert (ccna.status, ccna.active_on, ccna.expires_on) == ("active", day, add_months(day, 36))
     assert [e.description for e in ccna.events] == ["Earned by exam 200-301"]
     readable = set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
@@ -140,7 +133,7 @@ def test_skip_invalid_imports_the_good_rows_and_reports_the_rest(app, db, tmp_pa
     assert ExamResult.select().where(ExamResult.registration_number == "OK-7").exists()
     assert not ExamResult.select().where(ExamResult.registration_number == "BAD-8").exists()
     # The import recomputed Mei: 350-401 earns the Enterprise Core specialist.
-    assert held("CSCO10000001", "SPEC-ENCOR").status == "active"
+    assert held("SPEC-ENCOR", "CSCO10000001").status == "active"
 
 
 def test_a_file_with_missing_columns_is_refused(app, db, tmp_path):
@@ -151,7 +144,7 @@ def test_a_file_with_missing_columns_is_refused(app, db, tmp_path):
 
 
 def test_ce_import_keeps_the_file_name_and_recertifies_when_credits_suffice(app, db, tmp_path):
-    ccna = held("CSCO10000000", "CCNA")
+    ccna = held("CCNA", "CSCO10000000")
     old_expiry = ccna.expires_on
     day = TODAY - timedelta(days=5)
     path = write(
@@ -167,7 +160,7 @@ def test_ce_import_keeps_the_file_name_and_recertifies_when_credits_suffice(app,
     credit = CeCredit.get(CeCredit.external_id == "9900002")
     assert credit.import_source == "creq-20261101-101500.csv"
     assert credit.inactive_on == add_months(day, 36)
-    ccna = held("CSCO10000000", "CCNA")
+    ccna = held("CCNA", "CSCO10000000")
     assert ccna.expires_on == add_months(old_expiry, 36)
     assert ccna.cycle_started_on == day
     assert "Recertified with 30 CE credits" in [e.description for e in ccna.events]
@@ -201,7 +194,7 @@ def test_ce_errors_name_each_problem(app, db, tmp_path):
 def test_certs_grant_and_refresh(app, db):
     result = run(app, "certs", "grant", "CSCO10000001", "CCNP-ENT", "--date", "2026-01-05")
     assert result.exit_code == 0, result.output
-    granted = held("CSCO10000001", "CCNP-ENT")
+    granted = held("CCNP-ENT", "CSCO10000001")
     assert (granted.status, str(granted.active_on)) == ("active", "2026-01-05")
     assert [e.description for e in granted.events] == ["Manually granted certification"]
     events = CertificationEvent.select().count()
@@ -437,7 +430,7 @@ def test_a_ce_row_and_a_grant_find_the_candidate_in_any_case(app, db, tmp_path):
     assert CeCredit.get(CeCredit.external_id == "CASE-CE").candidate.login_id == "CSCO10000000"
     granted = run(app, "certs", "grant", "csco10000001", "CCNP-ENT", "--date", f"{DAY}")
     assert granted.exit_code == 0, granted.output
-    assert held("CSCO10000001", "CCNP-ENT").status == "active"
+    assert held("CCNP-ENT", "CSCO10000001").status == "active"
 
 
 def test_a_new_login_id_that_is_another_candidates_program_id_is_a_line_error(app, db, tmp_path):

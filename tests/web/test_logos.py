@@ -8,27 +8,12 @@ from certportal.domain.logos import anniversary
 from certportal.models import (
     Agreement,
     AgreementAcceptance,
-    Candidate,
-    CandidateCertification,
-    Certification,
 )
 from tests.conftest import log_in
+from tests.factories import held, john
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MILESTONES = ("10-year", "15-year", "20-year")
-
-
-def john():
-    return Candidate.get(Candidate.login_id == "CSCO10000000")
-
-
-def ccie_of_john():
-    return (
-        CandidateCertification.select()
-        .join(Certification)
-        .where((CandidateCertification.candidate == john()) & (Certification.code == "CCIE-EI"))
-        .get()
-    )
 
 
 def logo_acceptances():
@@ -86,7 +71,7 @@ def test_expired_certifications_offer_no_logo(candidate_client):
 )
 def test_milestone_logos_appear_exactly_on_the_anniversary(candidate_client, db, years_ago,
                                                            offered):
-    ccie = ccie_of_john()
+    ccie = held("CCIE-EI")
     today = date.today()
     first = today.replace(year=today.year - years_ago)
     if anniversary(first, years_ago) != today:  # today is 29 February
@@ -101,7 +86,7 @@ def test_milestone_logos_appear_exactly_on_the_anniversary(candidate_client, db,
 
 
 def test_a_milestone_not_reached_cannot_be_downloaded(candidate_client, db):
-    ccie = ccie_of_john()
+    ccie = held("CCIE-EI")
     ccie.first_earned_on = date.today() - timedelta(days=365 * 12)
     ccie.save()
     assert candidate_client.get("/certifications/logos/CCIE-EI-10Y.svg").status_code == 200

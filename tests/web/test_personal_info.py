@@ -6,6 +6,7 @@ import pytest
 
 from certportal.models import AuditEvent, Candidate
 from tests.conftest import PARTIAL, csrf_token_from, log_in
+from tests.factories import john
 
 ALL_YES = {
     "is_employee": "yes",
@@ -14,10 +15,6 @@ ALL_YES = {
     "is_netacad_student": "yes",
     "verification_consent": "yes",
 }
-
-
-def john():
-    return Candidate.get(Candidate.login_id == "CSCO10000000")
 
 
 def post_settings(client, answers, headers=None):

@@ -6,22 +6,12 @@ import pytest
 
 from certportal.domain.certificates import group_code
 from certportal.formatting import guide_date
-from certportal.models import Candidate, CandidateCertification, Certification
+from certportal.models import Candidate
 from tests.conftest import PARTIAL
+from tests.factories import held
 
 UNKNOWN_CODE = "K7Q2-9XMD-B4TR-0HWE"
 NEUTRAL = "This code cannot be verified."
-
-
-def held(code, login_id="CSCO10000000"):
-    return (
-        CandidateCertification.select()
-        .join(Certification)
-        .switch(CandidateCertification)
-        .join(Candidate)
-        .where((Candidate.login_id == login_id) & (Certification.code == code))
-        .get()
-    )
 
 
 def main_of(page: str) -> str:
