@@ -102,7 +102,8 @@ def _wait_until_listening(port: int, process: subprocess.Popen, timeout: float =
 
 @contextlib.contextmanager
 def gunicorn(app_spec: str, env: dict | None = None, workers: int = WORKERS,
-             pythonpath: Path | None = None, chdir: Path = ROOT):
+             pythonpath: Path | None = None, chdir: Path = ROOT, config: Path | None = None,
+             stop_timeout: float = 10):
     """Serve `app_spec` with gunicorn sync workers on a free loopback port; yields its URL.
 
     `chdir` serves another checkout of the portal (an A/B comparison of two commits).
@@ -114,6 +115,8 @@ def gunicorn(app_spec: str, env: dict | None = None, workers: int = WORKERS,
                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(chdir)]
     if pythonpath:
         command += ["--pythonpath", str(pythonpath)]
+    if config:
+        command += ["--config", str(config)]
     process = subprocess.Popen([*command, app_spec], env={**os.environ, **(env or {})})
     try:
         _wait_until_listening(port, process)
@@ -121,7 +124,7 @@ def gunicorn(app_spec: str, env: dict | None = None, workers: int = WORKERS,
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=stop_timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -3,6 +3,7 @@
     .venv/bin/python bench/profiles.py                       # SQLite (bench/data/bench-1000)
     .venv/bin/python bench/profiles.py --postgresql          # and a throwaway PostgreSQL
     .venv/bin/python bench/profiles.py --tree exams          # pyinstrument's call tree too
+    .venv/bin/python bench/profiles.py --served              # under gunicorn + wrk instead
 
 For each of make bench's targets (and the uncached PDF route) it runs N requests in process,
 then prints the wall time per request and the cumulative time of the per-request pieces a
@@ -10,7 +11,9 @@ page pays for: Flask-Limiter's check, loading the session and the signed-in acco
 the Flask session cookie, template rendering, database queries (the pool checkout apart),
 the view itself, and the functions with the most time of their own. Pieces overlap (a query
 run from a template counts in both). The figures are CPU time in one process, without HTTP
-parsing or the server: they say where to cut, not what `make bench` will measure.
+parsing or the server: they say where to cut, not what `make bench` will measure. With
+--served the same pieces are measured inside gunicorn's sync workers under wrk's load, as
+`make bench` serves them (bench/gunicorn_profile.py), HTTP handling included.
 """
 
 import argparse
@@ -56,6 +59,65 @@ def cumulative(stats: pstats.Stats, fragment: str, name: str) -> float:
                 and not any(caller[2] == name and fragment in caller[0] for caller in callers)):
             total += ct
     return total
+
+
+def print_pieces(stats: pstats.Stats, count: int, per_request_ms: float) -> None:
+    for piece, fragment, function in PIECES:
+        spent = cumulative(stats, fragment, function) / count * 1000
+        if spent >= 0.005:
+            print(f"  {piece:<32} {spent:7.3f} ms  {spent / per_request_ms:5.1%}")
+    stream = io.StringIO()
+    stats.stream = stream
+    stats.sort_stats("tottime").print_stats(8)
+    own = [line for line in stream.getvalue().splitlines()
+           if line.strip()[:1].isdigit() and "function calls" not in line][:8]
+    print("  most time of their own (calls, own seconds in all, function):")
+    for line in own:
+        print("    " + " ".join(line.split()[:1] + line.split()[1:2] + line.split()[5:]))
+
+
+def profile_served(label: str, database, seconds: int) -> None:
+    """The pieces inside gunicorn's sync workers under wrk, one server per target."""
+    import tempfile
+
+    from run import portal_app_spec
+
+    url = harness.database_url(database)
+    objects = public_objects(url)
+    print(f"\n===== {label}: served (gunicorn {harness.WORKERS} sync workers, "
+          f"{harness.CONNECTIONS} connections, {seconds} s a target) =====")
+    for target in TARGETS:
+        folder = Path(tempfile.mkdtemp(prefix="certportal-profile-"))
+        env = harness.portal_env(database, BASE_URL="http://127.0.0.1",
+                                 PROFILE_DIR=str(folder))
+        with harness.gunicorn(portal_app_spec(), env=env,
+                              config=harness.BENCH_DIR / "gunicorn_profile.py",
+                              stop_timeout=120) as base:
+            path = target.path.format(**objects)
+            headers = {}
+            if target.logged_in:
+                headers["Cookie"] = harness.login_cookie(base, *LOGIN)
+            if target.partial:
+                headers.update(harness.PARTIAL_HEADERS)
+            if target.revalidate:
+                headers["If-None-Match"] = harness.fetch_headers(base + path).get("ETag")
+            # Each worker renders the page once first (templates compile on first use): on a
+            # busy machine that alone can outlast wrk's 2 s timeout.
+            for _ in range(2 * harness.WORKERS):
+                harness.fetch(base + path, headers)
+            result = harness.run_load(base + path, headers, seconds=seconds, warmup=0)
+        profiles = sorted(folder.glob("*.prof"))
+        count = sum(int(path.read_text()) for path in folder.glob("*.count"))
+        if not profiles or not count:
+            print(f"\n{target.name}: no profile written in {folder}: "
+                  f"{sorted(p.name for p in folder.iterdir())}, {result}")
+            continue
+        stats = pstats.Stats(*(str(path) for path in profiles), stream=io.StringIO())
+        in_workers = stats.total_tt / count * 1000
+        print(f"\n{target.name}: {result.requests_per_second:.0f} req/s, p50 "
+              f"{result.p50_ms:.2f} ms; {in_workers:.2f} ms a request inside the workers "
+              "(profiler overhead included)")
+        print_pieces(stats, count, in_workers)
 
 
 def make_client(url: str):
@@ -114,22 +176,11 @@ def profile(label: str, url: str, requests: int, tree: set[str]) -> None:
             request()
             profiler.disable()
             timings.append(time.perf_counter() - started)
-        stats = pstats.Stats(profiler, stream=io.StringIO())
         per_request = statistics.median(timings) * 1000
         profiled = sum(timings) / count * 1000
         print(f"\n{name}: median {per_request:.2f} ms a request "
               f"(profiled {profiled:.2f} ms, profiler overhead included)")
-        for piece, fragment, function in PIECES:
-            spent = cumulative(stats, fragment, function) / count * 1000
-            if spent >= 0.005:
-                print(f"  {piece:<32} {spent:7.3f} ms  {spent / profiled:5.1%}")
-        stream = io.StringIO()
-        pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(8)
-        own = [line for line in stream.getvalue().splitlines()
-               if line.strip()[:1].isdigit() and "function calls" not in line][:8]
-        print("  most time of their own (ncalls tottime percall cumtime percall function):")
-        for line in own:
-            print("    " + " ".join(line.split()[:1] + line.split()[1:2] + line.split()[5:]))
+        print_pieces(pstats.Stats(profiler, stream=io.StringIO()), count, profiled)
         if name in tree or "all" in tree:
             from pyinstrument import Profiler
 
@@ -145,12 +196,21 @@ def main(argv=None) -> int:
     parser.add_argument("--candidates", type=int, default=1000)
     parser.add_argument("--postgresql", action="store_true",
                         help="also on a throwaway PostgreSQL filled with COPY")
+    parser.add_argument("--served", action="store_true",
+                        help="profile inside gunicorn's workers under wrk instead")
+    parser.add_argument("--seconds", type=int, default=5, help="load per target (--served)")
     parser.add_argument("--tree", nargs="*", default=[],
                         help="targets (or 'all') to print pyinstrument's call tree for")
     args = parser.parse_args(argv)
     tree = set(args.tree)
-    sqlite = harness.database_url(dataset.ensure(args.candidates))
-    profile(f"SQLite, {args.candidates:,} candidates", sqlite, args.requests, tree)
+    def measure(label, url):
+        if args.served:
+            profile_served(label, url, args.seconds)
+        else:
+            profile(label, url, args.requests, tree)
+
+    measure(f"SQLite, {args.candidates:,} candidates",
+            harness.database_url(dataset.ensure(args.candidates)))
     if args.postgresql:
         import psycopg
 
@@ -162,7 +222,7 @@ def main(argv=None) -> int:
             with psycopg.connect(cluster.url, autocommit=True) as connection:
                 connection.execute('CREATE DATABASE "bench_profile"')
             dataset.generate_postgres(url, args.candidates)
-            profile(f"PostgreSQL, {args.candidates:,} candidates", url, args.requests, tree)
+            measure(f"PostgreSQL, {args.candidates:,} candidates", url)
         finally:
             from certportal.db import release_connections
 

@@ -18,6 +18,8 @@ from playhouse.pool import (
     _PooledSqliteDatabase,
 )
 
+from certportal.config import database_settings
+
 database = DatabaseProxy()
 
 SQLITE_PRAGMAS = {
@@ -54,8 +56,6 @@ class PooledSqlite(_PooledSqliteDatabase, _CountsOpenedConnections, SqliteDataba
 def open_database(url: str, settings: dict | None = None):
     """Build a pooled database object for the URL, with the engine settings this project
     needs; `settings` are config.database_settings() (pool size and timeouts)."""
-    from certportal.config import database_settings
-
     settings = settings or database_settings()
     pool = {
         "max_connections": settings["DATABASE_POOL_SIZE"],
