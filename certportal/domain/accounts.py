@@ -10,9 +10,8 @@ from datetime import datetime, timedelta
 from peewee import JOIN, Case
 
 from certportal.db import database
-from certportal.domain import passwords
+from certportal.domain import audit, passwords
 from certportal.models import (
-    AuditEvent,
     Candidate,
     EmailToken,
     LoginSession,
@@ -79,16 +78,29 @@ def find_account(identifier: str) -> Candidate | StaffUser | None:
             .where(
                 (Candidate.email_key == identifier.lower())
                 & Candidate.password_hash.is_null(False)
+                & Candidate.merged_into.is_null()
             )
             .limit(2)
         )
         return matches[0] if len(matches) == 1 else None
     candidate = Candidate.get_or_none(Candidate.login_id == login_id_key(identifier))
     if candidate is not None:
-        return candidate
+        return surviving_record(candidate)
     return StaffUser.get_or_none(
         (StaffUser.username == identifier.lower()) & (StaffUser.is_active == True)  # noqa: E712
     )
+
+
+def surviving_record(candidate: Candidate) -> Candidate:
+    """The record a candidate's login ID now opens: itself, or the one staff merged it into
+    (its login ID is kept as an alias)."""
+    seen = {candidate.id}
+    while candidate.merged_into_id is not None:
+        candidate = Candidate.get_by_id(candidate.merged_into_id)
+        if candidate.id in seen:  # never written, but a loop must not hang a log-in
+            break
+        seen.add(candidate.id)
+    return candidate
 
 
 def throttle_delay(failures: int, policy: LoginPolicy) -> timedelta:
@@ -143,12 +155,12 @@ def clear_throttles(account) -> None:
 
 
 def _audit(action: str, account, ip_address: str, detail: str = "") -> None:
-    AuditEvent.create(
+    audit.record(
+        action,
         candidate=account if isinstance(account, Candidate) else None,
         staff_user=account if isinstance(account, StaffUser) else None,
-        action=action,
-        new_value=detail,
-        ip_address=ip_address[:45],
+        after=detail,
+        ip_address=ip_address,
     )
 
 

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from certportal.db import database
 from certportal.domain.certifications import recompute
 from certportal.domain.lifecycle import add_months
-from certportal.domain.mapping import email_key, fold_name
+from certportal.domain.mapping import email_key, fold_name, name_key
 from certportal.domain.passwords import hash_password
 from certportal.models import (
     Agreement,
@@ -52,19 +52,76 @@ def load_demo_data(today: date | None = None) -> bool:
         _sample_candidate(today)
         _second_candidate(today)
         _unmapped_candidate(today)
-        StaffUser.create(
-            username="staff",
-            email="staff@certportal.example",
-            display_name="Program Staff",
-            password_hash=hash_password(STAFF_PASSWORD),
-        )
+        _duplicate_candidates(today)
+        _demo_staff()
     return True
+
+
+# One staff account per role, enrolled with a published TOTP secret so that development
+# needs no phone: `flask --app app staff demo-code USERNAME` prints the current code.
+# These secrets are public: never load demo data into a production database.
+DEMO_STAFF = (
+    ("admin", "Alex Admin", "admin"),
+    ("support", "Sam Support", "support"),
+    ("fulfillment", "Frankie Fulfillment", "fulfillment"),
+    ("auditor", "Avery Auditor", "auditor"),
+)
+
+
+def demo_totp_secret(username: str) -> str:
+    """The published base32 TOTP secret of a demo staff account."""
+    return f"CERTPORTALDEMO{username.upper()}".ljust(32, "Q")[:32]
+
+
+def _demo_staff() -> None:
+    password_hash = hash_password(STAFF_PASSWORD)
+    for username, display_name, roles in DEMO_STAFF:
+        StaffUser.create(
+            username=username,
+            email=f"{username}@certportal.example",
+            display_name=display_name,
+            password_hash=password_hash,
+            roles=roles,
+            totp_secret=demo_totp_secret(username),
+            totp_enrolled_at=datetime(2025, 1, 1),
+        )
+
+
+# The same person twice (an exam taken under a second login ID), with the merge case the
+# First Time Login opened for them, so the console has a merge to do.
+DUPLICATE_EMAIL = "ravi.kumar@certportal.example"
+DUPLICATE_LOGIN_IDS = ("CSCO10000003", "CSCO10000004")
+
+
+def _duplicate_candidates(today: date) -> None:
+    from certportal.domain.support import open_case
+
+    first = _candidate(
+        login_id=DUPLICATE_LOGIN_IDS[0], email=DUPLICATE_EMAIL,
+        password_hash=hash_password("third-demo-password"), mapped_at=datetime(2024, 6, 1),
+        first_name="Ravi", last_name="Kumar", city="Bengaluru", country="India",
+    )
+    passed = today - timedelta(days=200)
+    _exam_result(first, "200-301", "VUE-83000003", "Pass", passed, add_months(passed, 36))
+    second = _candidate(
+        login_id=DUPLICATE_LOGIN_IDS[1], email=DUPLICATE_EMAIL,
+        first_name="Ravi", last_name="Kumar", city="Bengaluru", country="India",
+    )
+    passed = today - timedelta(days=60)
+    _exam_result(second, "350-401", "VUE-83000004", "Pass", passed, add_months(passed, 36))
+    recompute(first, today)
+    recompute(second, today)
+    open_case(
+        kind="merge", contact_email=DUPLICATE_EMAIL, login_ids=" ".join(DUPLICATE_LOGIN_IDS),
+        description="I took ENCOR under a second login ID. Please merge my two records.",
+    )
 
 
 def _candidate(**fields) -> Candidate:
     fields.setdefault("program_id", fields["login_id"])
     fields["email_key"] = email_key(fields["email"])
     fields["last_name_key"] = fold_name(fields["last_name"])
+    fields["name_key"] = name_key(fields.get("first_name", ""), fields["last_name"])
     return Candidate.create(**fields)
 
 

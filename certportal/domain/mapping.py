@@ -82,6 +82,14 @@ def fold_name(name: str) -> str:
     return " ".join(bare.casefold().split())
 
 
+NAME_KEY_LENGTH = 255
+
+
+def name_key(first_name: str, last_name: str) -> str:
+    """'Núñez', 'José' -> 'nunez jose': staff find a candidate by a prefix of it."""
+    return fold_name(f"{last_name} {first_name}")[:NAME_KEY_LENGTH]
+
+
 def email_key(address: str) -> str:
     return address.strip().lower()
 
@@ -123,9 +131,10 @@ Notify = Callable[[MappingNotice], None]
 
 def _notice_for_address(address: str) -> MappingNotice:
     records = list(
-        Candidate.select().where(Candidate.email_key == email_key(address)).order_by(
-            Candidate.login_id
-        ).limit(10)
+        Candidate.select()
+        .where((Candidate.email_key == email_key(address)) & Candidate.merged_into.is_null())
+        .order_by(Candidate.login_id)
+        .limit(10)
     )
     if not records:
         return MappingNotice(kind=NOT_ON_FILE, to=address)

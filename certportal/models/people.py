@@ -33,6 +33,8 @@ class Candidate(TimestampedModel):
     last_name = CharField(max_length=100, default="")
     # Case- and accent-folded last name for mapping by score report.
     last_name_key = CharField(max_length=100, default="", index=True)
+    # "last first", folded the same way: staff find a candidate by a prefix of it.
+    name_key = CharField(max_length=255, default="")
     phone = CharField(max_length=40, default="")
     address_line1 = CharField(max_length=200, default="")
     address_line2 = CharField(max_length=200, default="")
@@ -64,6 +66,12 @@ class Candidate(TimestampedModel):
     verification_consent = BooleanField(null=True)
     settings_confirmed_at = DateTimeField(null=True)
 
+    # Set when staff merged this record into another: its login ID then logs in there.
+    merged_into = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="aliases")
+
+    class Meta:
+        indexes = ((("name_key", "id"), False),)
+
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
@@ -84,6 +92,18 @@ class StaffUser(TimestampedModel):
     display_name = CharField(max_length=100, default="")
     password_hash = CharField(max_length=255)
     is_active = BooleanField(default=True)
+    # Comma-separated role names (domain/staff.py ROLES).
+    roles = CharField(max_length=64, default="")
+    # The second factor: a base32 TOTP secret, usable once enrolment is confirmed with a code.
+    totp_secret = CharField(max_length=64, default="")
+    totp_enrolled_at = DateTimeField(null=True)
+    # The last time step a code was accepted for: a code is never accepted twice.
+    totp_last_step = IntegerField(null=True)
+    last_login_at = DateTimeField(null=True)
+
+    @property
+    def role_names(self) -> tuple[str, ...]:
+        return tuple(name for name in self.roles.split(",") if name)
 
     @property
     def login_id(self) -> str:
@@ -137,6 +157,14 @@ class EmailToken(TimestampedModel):
         indexes = ((("candidate", "created_at"), False),)
 
 
+class StaffRecoveryCode(TimestampedModel):
+    """A one-time code that stands in for a TOTP code (a lost phone); only its hash is kept."""
+
+    staff_user = ForeignKeyField(StaffUser, on_delete="CASCADE", backref="recovery_codes")
+    code_hash = CharField(max_length=64, unique=True)
+    used_at = DateTimeField(null=True)
+
+
 class SupportCase(TimestampedModel):
     case_number = CharField(max_length=16, unique=True)
     candidate = ForeignKeyField(Candidate, null=True, on_delete="SET NULL", backref="cases")
@@ -147,21 +175,66 @@ class SupportCase(TimestampedModel):
     status = CharField(max_length=16, default="open")
     resolution = TextField(default="")
     resolved_at = DateTimeField(null=True)
+    assigned_to = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL", backref="cases")
 
     class Meta:
-        indexes = ((("status", "created_at"), False),)
+        indexes = (
+            (("status", "created_at"), False),
+            (("assigned_to", "status", "created_at"), False),
+        )
+
+
+class SupportCaseMessage(TimestampedModel):
+    """One message of a case's thread: the reply staff emailed, or a note kept in the case."""
+
+    case = ForeignKeyField(SupportCase, on_delete="CASCADE", backref="messages")
+    staff_user = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    kind = CharField(max_length=16)  # reply | note | resolution
+    to_address = CharField(max_length=254, default="")
+    body = TextField()
+
+    class Meta:
+        indexes = ((("case", "created_at"), False),)
 
 
 class AuditEvent(BaseModel):
-    """Who changed what and when, for changes that govern disclosure or identity."""
+    """Who changed or saw what and when: append-only (database triggers refuse UPDATE and
+    DELETE of its content). Written through domain/audit.py's record()."""
 
     occurred_at = DateTimeField(default=utcnow)
     candidate = ForeignKeyField(Candidate, null=True, on_delete="SET NULL", backref="audit")
+    # The staff member who acted (or, for a staff log-in, whose account it is).
     staff_user = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
     action = CharField(max_length=64)
     old_value = TextField(default="")
     new_value = TextField(default="")
     ip_address = CharField(max_length=45, default="")
+    # What the action was about beyond the candidate ("certification CCIE-RS", "case SC-…").
+    subject = CharField(max_length=255, default="")
+    # Why, as the staff member typed it where the console asks for a reason.
+    reason = TextField(default="")
 
     class Meta:
-        indexes = ((("candidate", "occurred_at"), False), (("action", "occurred_at"), False))
+        indexes = (
+            (("candidate", "occurred_at"), False),
+            (("action", "occurred_at"), False),
+            (("staff_user", "occurred_at"), False),
+            (("occurred_at",), False),
+        )
+
+
+class CandidateMerge(TimestampedModel):
+    """Two records of one person made one: what moved, so that an admin can undo it."""
+
+    survivor = ForeignKeyField(Candidate, on_delete="CASCADE", backref="merges")
+    retired = ForeignKeyField(Candidate, on_delete="CASCADE", backref="retirements")
+    staff_user = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    case = ForeignKeyField(SupportCase, null=True, on_delete="SET NULL", backref="merges")
+    reason = TextField(default="")
+    # {"table name": [row ids]} of every row that moved from the retired record.
+    moved = TextField(default="{}")
+    undone_at = DateTimeField(null=True)
+    undone_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("survivor", "created_at"), False), (("retired", "created_at"), False))

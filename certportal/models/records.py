@@ -21,8 +21,15 @@ class ImportBatch(TimestampedModel):
     kind = CharField(max_length=16)  # exams | ce
     filename = CharField(max_length=255)
     sha256 = CharField(max_length=64)
-    row_count = IntegerField(default=0)
+    row_count = IntegerField(default=0)  # rows created
     staff_user = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    size_bytes = IntegerField(default=0)
+    rows_unchanged = IntegerField(default=0)  # already stored (imported before)
+    error_count = IntegerField(default=0)  # rows skipped as invalid
+    candidates_created = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("created_at",), False),)
 
 
 class ExamResult(TimestampedModel):
