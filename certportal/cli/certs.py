@@ -1,4 +1,4 @@
-"""flask --app app certs refresh|grant: candidates' certifications."""
+"""flask --app app certs refresh|grant|revoke: candidates' certifications."""
 
 from datetime import date
 
@@ -43,3 +43,33 @@ def certs_grant(login_id: str, code: str, granted_on, reason: str):
     except GrantError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Granted {code} to {login_id} on {on:%Y-%m-%d}.")
+
+
+@group.command("revoke")
+@click.argument("login_id")
+@click.argument("code")
+@click.option("--reason", required=True, help="Why it is revoked (kept with the revocation).")
+def certs_revoke(login_id: str, code: str, reason: str):
+    """Revoke certification CODE of candidate LOGIN_ID: it ends everywhere at once."""
+    from certportal.domain.candidates import find_by_login_id
+    from certportal.domain.certifications import (
+        RevocationError,
+        held_by_code,
+        revoke_certification,
+    )
+
+    with database.connection_context():
+        candidate = find_by_login_id(login_id)
+        if candidate is None:
+            raise click.ClickException(f'No candidate has the login ID "{login_id}".')
+        held = held_by_code(candidate, code)
+        if held is None:
+            raise click.ClickException(f"{candidate.login_id} does not hold {code}.")
+        if held.status == "revoked":
+            click.echo(f"{code} of {candidate.login_id} was revoked already.")
+            return
+        try:
+            revoke_certification(held, reason=reason)
+        except RevocationError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"Revoked {code} of {candidate.login_id}.")

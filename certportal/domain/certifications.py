@@ -16,6 +16,7 @@ from datetime import date
 from itertools import groupby
 
 from certportal.db import database
+from certportal.domain import audit
 from certportal.domain.accounts import login_id_key
 from certportal.domain.bulk import as_date, column_in, insert_rows, raw_tuples, readable_codes
 from certportal.domain.lifecycle import Facts, Grant, Replay, Rule
@@ -329,7 +330,8 @@ def recompute_everyone(today: date) -> int:
     return len(ids)
 
 
-def grant(login_id: str, code: str, on: date, today: date, reason: str = "") -> None:
+def grant(login_id: str, code: str, on: date, today: date, reason: str = "",
+          staff_user=None) -> CertificationGrant:
     """Grant a certification by hand (a fact like an exam result) and recompute."""
     candidate = Candidate.get_or_none(Candidate.login_id == login_id_key(login_id))
     if candidate is None:
@@ -340,10 +342,66 @@ def grant(login_id: str, code: str, on: date, today: date, reason: str = "") -> 
     if on > today:
         raise GrantError(f"The grant date {on:%Y-%m-%d} is in the future.")
     with database.atomic():
-        CertificationGrant.create(
-            candidate=candidate, certification=certification, granted_on=on, reason=reason
+        held = held_by_code(candidate, code)
+        before = held.status if held else ""
+        granted = CertificationGrant.create(
+            candidate=candidate, certification=certification, granted_on=on, reason=reason,
+            staff_user=staff_user,
         )
         recompute(candidate, today)
+        held = held_by_code(candidate, code)
+        audit.record(
+            "certification_granted", candidate=candidate, staff_user=staff_user,
+            subject=f"certification {code}", before=before,
+            after=f"{held.status if held else ''} (granted on {on:%Y-%m-%d})", reason=reason,
+        )
+    return granted
+
+
+class RevocationError(ValueError):
+    """A revocation was refused; the message says why."""
+
+
+def revoke_certification(held: CandidateCertification, *, reason: str, staff_user=None,
+                         now=None) -> None:
+    """End a candidate's certification everywhere at once: it is no longer shown as held,
+    its PDF and verification answer "revoked", transcripts drop it, and no recompute brings
+    it back. Revoking a revoked certification changes nothing."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RevocationError("Give the reason for the revocation.")
+    now = now or utcnow()
+    with database.atomic():
+        before = (
+            CandidateCertification.select(CandidateCertification.status)
+            .where(CandidateCertification.id == held.id)
+            .scalar()
+        )
+        # One statement decides, so two staff revoking at once record it once.
+        changed = (
+            CandidateCertification.update(
+                status="revoked", revoked_at=now, revocation_reason=reason, updated_at=now
+            )
+            .where(
+                (CandidateCertification.id == held.id)
+                & (CandidateCertification.status != "revoked")
+            )
+            .execute()
+        )
+        if not changed:
+            return
+        held.status, held.revoked_at, held.revocation_reason = "revoked", now, reason
+        code = Certification.get_by_id(held.certification_id).code
+        CertificationEvent.create(
+            candidate_certification=held, occurred_on=now.date(), kind="revoked",
+            description="Certification revoked",
+        )
+        audit.record(
+            "certification_revoked", candidate=held.candidate_id, staff_user=staff_user,
+            subject=f"certification {code}", before=before, after="revoked", reason=reason,
+        )
+        # Other certifications may have leaned on this one (or on the credits it used).
+        recompute(held.candidate_id, now.date())
 
 
 # -- what the pages show -------------------------------------------------------------------

@@ -28,7 +28,7 @@ from certportal.domain.accounts import is_login_id, login_id_key
 from certportal.domain.bulk import column_in, insert_rows
 from certportal.domain.certifications import recompute_many
 from certportal.domain.lifecycle import add_months
-from certportal.domain.mapping import email_key, fold_name, is_email_address
+from certportal.domain.mapping import email_key, fold_name, is_email_address, name_key
 from certportal.models import Candidate, CeCredit, Exam, ExamResult, ImportBatch, utcnow
 
 CHUNK = 1000
@@ -318,17 +318,39 @@ def _refuse_or_report(report: ImportReport, rows: list[Row | None], skip_invalid
         raise ImportRefused(report)
 
 
-def _batch(kind: str, path: Path, raw: bytes, count: int) -> ImportBatch:
+def _batch(report: ImportReport, path: Path, raw: bytes, count: int,
+           staff_user=None) -> ImportBatch:
+    """The history entry of a file that stored rows: the file, who, and what it did."""
     return ImportBatch.create(
-        kind=kind, filename=path.name, sha256=hashlib.sha256(raw).hexdigest(), row_count=count
+        kind=report.kind,
+        filename=path.name,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        size_bytes=len(raw),
+        row_count=count,
+        rows_unchanged=report.unchanged,
+        error_count=len(report.errors),
+        candidates_created=report.created_candidates,
+        staff_user=staff_user,
     )
 
 
-def _write(report: ImportReport, write) -> None:
-    """Run the writes in one transaction; a row another import stored meanwhile refuses all."""
+class _DryRun(Exception):
+    """Raised inside the import's transaction to roll every write of a dry run back."""
+
+
+def _write(report: ImportReport, write, dry_run: bool = False) -> None:
+    """Run the writes in one transaction; a row another import stored meanwhile refuses all.
+
+    A dry run runs exactly the same writes and rolls them back, so what it reports is what
+    applying the file would do.
+    """
     try:
         with database.atomic():
             write()
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        return
     except IntegrityError:
         report.errors.append(
             (0, "another import stored some of these rows at the same time; nothing was "
@@ -374,8 +396,10 @@ def check_exam_row(row: Row, exams: dict[str, tuple], today: date) -> _ExamRow:
     return _ExamRow(row, login_id, email, first_name, last_name, exam, number, grade, taken_on)
 
 
-def import_exams(path: Path, today: date, skip_invalid: bool = False) -> ImportReport:
-    """Import exam results; unknown candidates are created with the email on file."""
+def import_exams(path: Path, today: date, skip_invalid: bool = False, *,
+                 dry_run: bool = False, staff_user=None) -> ImportReport:
+    """Import exam results; unknown candidates are created with the email on file.
+    `dry_run`: do everything, report it, keep nothing."""
     path = Path(path)
     report = ImportReport("exams", path.name)
     _check_file_name(path, report)
@@ -433,7 +457,7 @@ def import_exams(path: Path, today: date, skip_invalid: bool = False) -> ImportR
     def write():
         _create_candidates(new_candidates, candidates)
         report.created_candidates = len(new_candidates)
-        batch = _batch("exams", path, raw, len(accepted))
+        batch = _batch(report, path, raw, len(accepted), staff_user)
         now = utcnow()
         fields = [
             ExamResult.candidate,
@@ -468,7 +492,7 @@ def import_exams(path: Path, today: date, skip_invalid: bool = False) -> ImportR
             today,
         )
 
-    _write(report, write)
+    _write(report, write, dry_run)
     return report
 
 
@@ -486,6 +510,7 @@ def _create_candidates(new_candidates: dict[str, _ExamRow], candidates: dict[str
             "first_name": result.first_name or "",
             "last_name": result.last_name or "",
             "last_name_key": fold_name(result.last_name or ""),
+            "name_key": name_key(result.first_name or "", result.last_name or ""),
             "created_at": now,
         }
         for login_id, result in new_candidates.items()
@@ -537,8 +562,10 @@ def check_ce_row(row: Row, today: date) -> _CeRow:
     )
 
 
-def import_ce(path: Path, today: date, skip_invalid: bool = False) -> ImportReport:
-    """Import CE credits; the file name is kept as each row's import source."""
+def import_ce(path: Path, today: date, skip_invalid: bool = False, *,
+              dry_run: bool = False, staff_user=None) -> ImportReport:
+    """Import CE credits; the file name is kept as each row's import source.
+    `dry_run`: do everything, report it, keep nothing."""
     path = Path(path)
     report = ImportReport("ce", path.name)
     _check_file_name(path, report)
@@ -584,7 +611,7 @@ def import_ce(path: Path, today: date, skip_invalid: bool = False) -> ImportRepo
         return report
 
     def write():
-        batch = _batch("ce", path, raw, len(accepted))
+        batch = _batch(report, path, raw, len(accepted), staff_user)
         now = utcnow()
         values = [
             {
@@ -608,5 +635,5 @@ def import_ce(path: Path, today: date, skip_invalid: bool = False) -> ImportRepo
         report.imported = len(values)
         recompute_many({candidates[result.login_id] for result in accepted}, today)
 
-    _write(report, write)
+    _write(report, write, dry_run)
     return report

@@ -1,0 +1,127 @@
+"""Staff find candidates by any identifier or by name, a page at a time, through indexes."""
+
+import re
+
+import pytest
+
+from certportal.db import database, is_postgres, is_sqlite
+from certportal.domain.candidates import name_search_query, search_candidates
+from certportal.domain.demo import DUPLICATE_LOGIN_IDS
+from certportal.domain.mapping import email_key, name_key
+from certportal.models import Candidate, CandidateCertification, utcnow
+
+
+RANGE_SCAN = re.compile(
+    r"USING (?:COVERING )?INDEX candidate_name_key_id \(name_key>\? AND name_key<\?\)"
+)
+
+
+def login_ids(page):
+    return [candidate.login_id for candidate in page.candidates]
+
+
+def test_by_login_id_in_any_case(db):
+    page = search_candidates(" csco10000001 ")
+    assert login_ids(page)[0] == "CSCO10000001"
+    assert page.matched_by[page.candidates[0].id] == "login ID"
+
+
+def test_by_email_finds_every_record_with_it(db):
+    page = search_candidates("RAVI.KUMAR@certportal.example")
+    assert sorted(login_ids(page)) == list(DUPLICATE_LOGIN_IDS)
+
+
+def test_by_name_without_accents_or_case_in_either_order(db):
+    assert login_ids(search_candidates("nunez")) == ["CSCO10000002"]
+    assert login_ids(search_candidates("NÚÑEZ ana")) == ["CSCO10000002"]
+    assert login_ids(search_candidates("Ana Núñez")) == ["CSCO10000002"]
+    assert login_ids(search_candidates("nu")) == ["CSCO10000002"]
+    assert login_ids(search_candidates("Ana Nunes")) == []
+
+
+def test_by_registration_number_and_verification_code(db):
+    assert login_ids(search_candidates("vue-92000002")) == ["CSCO10000002"]
+    held = CandidateCertification.select().join(Candidate).where(
+        Candidate.login_id == "CSCO10000001").get()
+    page = search_candidates(held.verification_code.lower())
+    assert login_ids(page) == ["CSCO10000001"]
+    assert page.matched_by[page.candidates[0].id] == "verification code"
+
+
+def test_results_are_paged(db):
+    now = utcnow()
+    Candidate.insert_many([
+        {"login_id": f"PAGE{n:03d}", "program_id": f"PAGE{n:03d}",
+         "email": f"p{n}@example.org", "email_key": email_key(f"p{n}@example.org"),
+         "first_name": f"Zed{n:03d}", "last_name": "Páge", "last_name_key": "page",
+         "name_key": name_key(f"Zed{n:03d}", "Páge"), "created_at": now}
+        for n in range(30)
+    ]).execute()
+    first = search_candidates("page", page=1, per_page=25)
+    second = search_candidates("page", page=2, per_page=25)
+    assert len(first.candidates) == 25 and first.has_next
+    assert len(second.candidates) == 5 and not second.has_next
+    assert login_ids(first)[:2] == ["PAGE000", "PAGE001"]
+    assert not set(login_ids(first)) & set(login_ids(second))
+
+
+def test_nothing_typed_finds_nothing(db):
+    assert search_candidates("   ").candidates == []
+
+
+def _plan(query) -> str:
+    sql, params = query.sql()
+    if is_sqlite():
+        rows = database.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+        return "\n".join(str(row[-1]) for row in rows)
+    rows = database.execute_sql("EXPLAIN " + sql, params).fetchall()
+    return "\n".join(row[0] for row in rows)
+
+
+@pytest.fixture
+def many_candidates(db):
+    """Enough rows that PostgreSQL's planner prefers an index, as it does at 1M (SQLite's
+    planner chooses by the schema alone)."""
+    now = utcnow()
+    fields = [Candidate.login_id, Candidate.program_id, Candidate.email, Candidate.email_key,
+              Candidate.name_key, Candidate.created_at]
+    rows = [
+        (f"BULK{n:06d}", f"BULK{n:06d}", f"b{n}@example.org", f"b{n}@example.org",
+         f"name{n:06d} first", now)
+        for n in range(20000 if is_postgres() else 300)
+    ]
+    with database.atomic():
+        for start in range(0, len(rows), 1000):
+            Candidate.insert_many(rows[start : start + 1000], fields=fields).execute()
+    database.execute_sql("ANALYZE")
+    return db
+
+
+def test_a_name_search_is_an_index_range_scan(many_candidates):
+    plan = _plan(name_search_query("Name000123"))
+    if is_sqlite():
+        assert RANGE_SCAN.search(plan), plan
+        assert "TEMP B-TREE" not in plan, plan  # ordered by the index, no sort
+    else:
+        assert is_postgres()
+        assert "candidate_name_key_id" in plan and "Seq Scan" not in plan, plan
+        assert "name_key >=" in plan and "name_key <" in plan, plan
+        assert "Sort" not in plan.replace("Sort Key", ""), plan
+
+
+def test_a_two_word_name_search_is_two_index_ranges(many_candidates):
+    plan = _plan(name_search_query("First Name000123"))
+    if is_sqlite():
+        assert len(RANGE_SCAN.findall(plan)) == 2, plan
+    else:
+        assert plan.count("candidate_name_key_id") >= 1 and "Seq Scan" not in plan, plan
+
+
+def test_identifier_searches_are_index_lookups(many_candidates):
+    queries = [
+        Candidate.select(Candidate.id).where(Candidate.email_key == "b123@example.org"),
+        Candidate.select(Candidate.id).where(Candidate.login_id == "BULK000123"),
+    ]
+    for query in queries:
+        plan = _plan(query)
+        assert ("SCAN candidate" not in plan) and ("Seq Scan" not in plan), plan
