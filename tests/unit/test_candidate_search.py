@@ -10,7 +10,6 @@ from certportal.domain.demo import DUPLICATE_LOGIN_IDS
 from certportal.domain.mapping import email_key, name_key
 from certportal.models import Candidate, CandidateCertification, utcnow
 
-
 RANGE_SCAN = re.compile(
     r"USING (?:COVERING )?INDEX candidate_name_key_id \(name_key>\? AND name_key<\?\)"
 )

@@ -80,11 +80,11 @@ def test_throttled_attempts_are_not_checked_even_with_the_right_password(client)
 
 def test_failing_on_purpose_does_not_lock_the_owner_out(client, app):
     fail_logins(client, "CSCO10000000", 30)
-    fail_logins(client, "staff", 30)
+    fail_logins(client, "admin", 30)
     owner = app.test_client()
     assert log_in(owner, environ_base={"REMOTE_ADDR": "198.51.100.20"}).status_code == 303
     staff = app.test_client()
-    assert log_in(staff, "staff", "certportal-staff",
+    assert log_in(staff, "admin", "certportal-staff",
                   environ_base={"REMOTE_ADDR": "198.51.100.21"}).status_code == 303
 
 
@@ -193,7 +193,7 @@ def test_htmx_request_without_session_is_sent_to_login_whole(client):
 
 
 def test_staff_log_in_to_the_staff_console_and_have_no_candidate_pages(client):
-    response = log_in(client, "staff", "certportal-staff")
+    response = log_in(client, "admin", "certportal-staff")
     assert response.headers["Location"] == "/staff"
     assert "Staff console" in client.get("/staff").text
     assert client.get("/").status_code == 404
