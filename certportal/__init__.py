@@ -10,7 +10,7 @@ Where things live (each layer imports only the ones below it: web → domain →
     formatting.py     dates as the guide prints them (pages, emails and PDFs share them)
     web/              everything that knows HTTP:
       blueprints/     one blueprint per URL prefix (the table in blueprints/__init__.py)
-      login.py        who is signed in: sessions, candidate_required, staff_required
+      login.py        who is signed in: sessions, candidate_required, staff_only
       security.py     CSRF, rate limits (configured_limit), request guards, security headers
       errors.py       error pages and JSON errors; no traceback reaches a user
       htmx.py         render_page(): the whole page, or one block for an htmx partial request

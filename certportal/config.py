@@ -137,6 +137,10 @@ FIXED = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_IDLE_TIMEOUT": timedelta(minutes=30),
     "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=12),
+    # Staff sessions reach every candidate's data: they idle out sooner.
+    "STAFF_SESSION_IDLE_TIMEOUT": timedelta(minutes=15),
+    # Between a staff member's password and their TOTP code.
+    "STAFF_SECOND_FACTOR_WINDOW": timedelta(minutes=5),
     # No "remember me": a login lasts as long as its server-side session, never a year.
     "REMEMBER_COOKIE_DURATION": timedelta(hours=12),
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -230,6 +234,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
     settings.update(
         DEVELOPMENT=development,
         SECRET_KEY=_secret_key(env, overrides, development, instance_path),
+        # Uploaded import files wait here, under random names, until applied.
+        STAFF_UPLOAD_DIR=os.path.join(instance_path, "uploads", "imports"),
     )
     settings.update({key: value for key, value in overrides.items() if key != "BASE_URL"})
     return settings

@@ -123,6 +123,77 @@ def support_case_opened(case) -> None:
     )
 
 
+def case_reply(case, message) -> None:
+    """A staff member's reply to the person who opened a case; the case number in the
+    subject keeps the conversation one thread in their mailbox."""
+    _queue_rendered(
+        "case_reply",
+        kind="case_reply",
+        to=message.to_address or case.contact_email,
+        subject=f"Re: Support case {case.case_number}",
+        candidate=case.candidate,
+        case_number=case.case_number,
+        body=message.body,
+    )
+
+
+# --- What staff did to an account ----------------------------------------------------------
+
+
+def email_corrected(candidate, old_email: str) -> None:
+    """Staff put a new address on file: tell the old one (never move an account silently),
+    with the new address masked and a way to report it."""
+    _queue_rendered(
+        "email_corrected",
+        kind="email_corrected",
+        to=old_email,
+        subject=f"{_system()}: the email address on file was changed",
+        candidate=candidate,
+        masked_address=mapping.mask_email(candidate.email),
+        report_url=_report_url((candidate.login_id,)),
+    )
+
+
+def records_merged(survivor, retired) -> None:
+    """Two records of the candidate became one; both login IDs now open it."""
+    _queue_rendered(
+        "records_merged",
+        kind="records_merged",
+        to=survivor.email,
+        subject=f"{_system()}: your records were merged",
+        candidate=survivor,
+        retired_login_id=retired.login_id,
+        login_url=absolute_url("auth.login"),
+    )
+
+
+def certification_granted(candidate, held) -> None:
+    _queue_rendered(
+        "certification_granted",
+        kind="certification_granted",
+        to=candidate.email,
+        subject=f"{_system()}: {held.certification.display_name} was granted",
+        candidate=candidate,
+        certification=held.certification,
+        held=held,
+        certifications_url=absolute_url("certifications.index"),
+    )
+
+
+def certification_revoked(candidate, held) -> None:
+    _queue_rendered(
+        "certification_revoked",
+        kind="certification_revoked",
+        to=candidate.email,
+        subject=f"{_system()}: {held.certification.display_name} was revoked",
+        candidate=candidate,
+        certification=held.certification,
+        reason=held.revocation_reason,
+        support_url=absolute_url("support.new_case", kind="other",
+                                 login_ids=candidate.login_id),
+    )
+
+
 # --- Transcripts ---------------------------------------------------------------------------
 
 

@@ -262,3 +262,34 @@ def redis_server():
     server.up()
     yield server
     server.down()
+
+
+STAFF_ROLES = ("admin", "support", "fulfillment", "auditor")
+
+
+def log_in_staff(client, username="admin", password="certportal-staff"):  # noqa: S107
+    """Sign a demo staff member in: password, then the current TOTP code of their published
+    demo secret. Returns the response to the code."""
+    import pyotp
+
+    from certportal.domain.demo import demo_totp_secret
+
+    first = log_in(client, username, password)
+    assert first.status_code == 303 and first.headers["Location"] == "/staff/sign-in", first.text
+    token = csrf_token_from(client.get("/staff/sign-in").text)
+    return client.post("/staff/sign-in", data={
+        "code": pyotp.TOTP(demo_totp_secret(username)).now(), "csrf_token": token,
+    })
+
+
+@pytest.fixture
+def staff_client(app):
+    """A factory: a test client signed in as the demo staff member of a role."""
+
+    def make(username="admin"):
+        client = app.test_client()
+        response = log_in_staff(client, username)
+        assert response.status_code == 303, response.text
+        return client
+
+    return make

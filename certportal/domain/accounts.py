@@ -40,6 +40,8 @@ class LoginPolicy:
     forget_failures_after: timedelta = timedelta(hours=24)
     idle_timeout: timedelta = timedelta(minutes=30)
     absolute_timeout: timedelta = timedelta(hours=12)
+    # Staff reach every candidate's data: their sessions idle out sooner.
+    staff_idle_timeout: timedelta = timedelta(minutes=15)
 
 
 @dataclass
@@ -228,7 +230,8 @@ def resume_session(token: str, policy: LoginPolicy) -> LoginSession | None:
     now = utcnow()
     if now - session.created_at > policy.absolute_timeout:
         return None
-    if now - session.last_seen_at > policy.idle_timeout:
+    idle_timeout = policy.staff_idle_timeout if session.staff_user_id else policy.idle_timeout
+    if now - session.last_seen_at > idle_timeout:
         return None
     if now - session.last_seen_at > LAST_SEEN_RESOLUTION:
         LoginSession.update(last_seen_at=now).where(LoginSession.id == session.id).execute()

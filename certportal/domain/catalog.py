@@ -12,6 +12,7 @@ from certportal.db import database
 from certportal.models import (
     Agreement,
     BaseModel,
+    CatalogLoad,
     Certification,
     Exam,
     FulfillmentItem,
@@ -484,7 +485,12 @@ def load_catalog(directory: Path) -> CatalogSummary:
     the database, because candidates' records still reference them: retire an exam with
     `retired = true` and an agreement with `current = false` instead.
     """
-    entries = _validate(directory)
+    try:
+        entries = _validate(directory)
+    except CatalogError as error:
+        CatalogLoad.create(directory=str(directory)[:255], succeeded=False,
+                           errors=list(error.errors))
+        raise
     summary = CatalogSummary()
     with database.atomic():
         for kind in ENTRY_KINDS:
@@ -496,4 +502,12 @@ def load_catalog(directory: Path) -> CatalogSummary:
                 for row in rows:
                     row["certification"] = certification_ids[row["certification"]]
             _upsert(kind, rows, getattr(summary, kind.plural))
+        CatalogLoad.create(directory=str(directory)[:255], succeeded=True, summary=str(summary))
     return summary
+
+
+def last_load_errors() -> list[str]:
+    """The errors of the last `catalog load`, when it was refused (none when it loaded)."""
+    last = CatalogLoad.select().order_by(CatalogLoad.loaded_at.desc(), CatalogLoad.id.desc()
+                                         ).first()
+    return list(last.errors) if last is not None and not last.succeeded else []

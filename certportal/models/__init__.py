@@ -3,6 +3,7 @@
 from certportal.models.base import BaseModel, random_code, utcnow
 from certportal.models.catalog import (
     Agreement,
+    CatalogLoad,
     Certification,
     Exam,
     FulfillmentItem,
@@ -53,6 +54,7 @@ ALL_MODELS = [
     Agreement,
     LogoFile,
     FulfillmentItem,
+    CatalogLoad,
     ImportBatch,
     ExamResult,
     AgreementAcceptance,

@@ -2,9 +2,16 @@
 
 import json
 
-from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, TextField
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
-from certportal.models.base import BaseModel
+from certportal.models.base import BaseModel, utcnow
 
 
 class JSONTextField(TextField):
@@ -72,3 +79,13 @@ class FulfillmentItem(BaseModel):
     initial_price_cents = IntegerField(default=0)
     additional_price_cents = IntegerField()
     currency = CharField(max_length=3, default="USD")
+
+
+class CatalogLoad(BaseModel):
+    """One `catalog load`: whether it was loaded, and every error when it was refused."""
+
+    loaded_at = DateTimeField(default=utcnow, index=True)
+    directory = CharField(max_length=255, default="")
+    succeeded = BooleanField(default=False)
+    summary = TextField(default="")
+    errors = JSONTextField(default=list)

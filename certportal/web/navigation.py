@@ -68,3 +68,31 @@ def absolute_url(endpoint: str, **values) -> str:
 def public_transcript_url(transcript) -> str:
     """The address a third party opens to see a transcript."""
     return absolute_url("transcripts.public", public_id=transcript.public_id)
+
+
+@dataclass(frozen=True)
+class StaffSection:
+    key: str
+    label: str
+    endpoint: str
+    # The roles that see the section (admins see every one).
+    roles: tuple[str, ...]
+
+
+STAFF_SECTIONS = (
+    StaffSection("console", "Console", "staff.home",
+                 ("support", "fulfillment", "auditor")),
+    StaffSection("candidates", "Candidates", "staff.candidates_search", ("support", "auditor")),
+    StaffSection("cases", "Support cases", "staff.cases", ("support", "auditor")),
+    StaffSection("imports", "Imports", "staff.imports", ("support", "auditor")),
+    StaffSection("catalog", "Catalog", "staff.catalog",
+                 ("support", "fulfillment", "auditor")),
+    StaffSection("audit", "Audit log", "staff.audit_log", ("auditor",)),
+)
+
+
+def staff_sections(staff_user) -> list[StaffSection]:
+    """The console sections this staff member may open, in order."""
+    from certportal.domain.staff import has_role
+
+    return [section for section in STAFF_SECTIONS if has_role(staff_user, *section.roles)]

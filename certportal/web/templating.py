@@ -8,7 +8,8 @@ from flask_wtf.csrf import generate_csrf
 
 from certportal.domain import certificates, logos
 from certportal.formatting import guide_date, long_date
-from certportal.web.navigation import CANDIDATE_SECTIONS, section_url
+from certportal.web.login import home_url
+from certportal.web.navigation import CANDIDATE_SECTIONS, section_url, staff_sections
 
 __all__ = ["guide_date", "long_date", "money", "init_app"]
 
@@ -47,6 +48,8 @@ def _globals():
         "section_url": section_url,
         "csrf_token": generate_csrf,
         "htmx_script": "vendor/htmx-4.0.1.min.js",
+        "home_url": home_url,
+        "staff_sections": staff_sections,
     }
 
 

@@ -1,5 +1,6 @@
 """The staff console: roles and a second factor for staff, a searchable name on candidates,
-merges, case threads and assignment, import history, and an append-only audit log.
+merges, case threads and assignment, import history, the outcome of each catalog load, and an
+append-only audit log.
 
 Staff users that exist already become admins: before roles there was one kind of staff
 account, and it could do everything the console offered. The audit log's content can no
@@ -189,6 +190,18 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
                 (("retired", "created_at"), False),
             )
 
+    @migrator.create_model
+    class CatalogLoad(pw.Model):
+        id = pw.AutoField()
+        loaded_at = pw.DateTimeField(index=True)
+        directory = pw.CharField(max_length=255, default="")
+        succeeded = pw.BooleanField(default=False)
+        summary = pw.TextField(default="")
+        errors = pw.TextField(default="[]")
+
+        class Meta:
+            table_name = "catalog_load"
+
     migrator.add_fields(
         "import_batch",
         size_bytes=pw.IntegerField(default=0),
@@ -217,6 +230,7 @@ def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
     migrator.remove_fields(
         "import_batch", "size_bytes", "rows_unchanged", "error_count", "candidates_created"
     )
+    migrator.remove_model("catalog_load")
     migrator.remove_model("candidate_merge")
     migrator.remove_model("support_case_message")
     migrator.drop_index("support_case", "assigned_to", "status", "created_at")

@@ -4,7 +4,8 @@ a page or a fragment.
 | blueprint | module | URLs |
 | --- | --- | --- |
 | auth | auth.py | /login, /logout, /first-time-login/…, /forgot-password, /set-password/… |
-| main | main.py | / (Home), /section/<key>, /staff, /help, /support, /favicon.ico |
+| main | main.py | / (Home), /section/<key>, /help, /support, /favicon.ico |
+| staff | staff.py | /staff/… (the staff console: sign-in, candidates, imports, cases, audit) |
 | personal | personal.py | /personal-info/… |
 | certifications | certifications.py | /certifications/… (list, detail, agreement, PDF, logos) |
 | history | history.py | /testing-history/… |
@@ -23,6 +24,7 @@ def init_app(app):
         main,
         outbox,
         personal,
+        staff,
         support,
         transcripts,
         verification,
@@ -34,6 +36,7 @@ def init_app(app):
     app.register_blueprint(certifications.bp)
     app.register_blueprint(history.bp)
     app.register_blueprint(support.bp)
+    app.register_blueprint(staff.bp)
     if app.config["DEVELOPMENT"]:
         # Anyone could read every message sent: the outbox exists only in development.
         app.register_blueprint(outbox.bp)

@@ -20,7 +20,7 @@ from certportal import notifications
 from certportal.domain import accounts, mapping
 from certportal.models import utcnow
 from certportal.web.htmx import render_page
-from certportal.web.login import login_policy, sign_in, sign_out
+from certportal.web.login import begin_second_factor, login_policy, sign_in, sign_out
 from certportal.web.security import configured_limit, limiter, submitted_address
 
 bp = Blueprint("auth", __name__)
@@ -49,7 +49,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _home_for(account) -> str:
-    return url_for("main.staff_home") if account.is_staff else url_for("main.home")
+    return url_for("staff.home") if account.is_staff else url_for("main.home")
 
 
 LOGGED_OUT = "You have logged out."
@@ -80,6 +80,9 @@ def login():
                 form.identifier.data, form.password.data, login_policy(),
                 request.remote_addr or "",
             )
+            if outcome.succeeded and outcome.account.is_staff:
+                # Staff are not signed in until their second factor is checked.
+                return redirect(begin_second_factor(outcome.account, next_url), 303)
             if outcome.succeeded:
                 sign_in(outcome.account)
                 return redirect(next_url or _home_for(outcome.account), 303)

@@ -2,20 +2,28 @@
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, abort, current_app, redirect, send_from_directory, url_for
+from flask_login import current_user
 
 from certportal.domain import profile
 from certportal.models import certifications_of
 from certportal.web.htmx import render_page
-from certportal.web.login import candidate_required, current_candidate, staff_required
+from certportal.web.login import candidate_required, current_candidate
 from certportal.web.navigation import SECTIONS_BY_KEY
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
-@candidate_required
 def home():
+    """Home: the candidate's; staff have theirs in the console."""
+    if current_user.is_authenticated and not current_user.is_candidate:
+        return redirect(url_for("staff.home"))
+    return candidate_home()
+
+
+@candidate_required
+def candidate_home():
     """Home: what needs the candidate's attention, their certifications, latest activity."""
     candidate = current_candidate()
     today = date.today()
@@ -40,13 +48,6 @@ def upcoming(key: str):
     if section is None or section.endpoint != "main.upcoming":
         abort(404)
     return render_page("main/upcoming.html", "content", section=key, upcoming=section)
-
-
-@bp.get("/staff")
-@staff_required
-def staff_home():
-    """The staff console's front page."""
-    return render_page("main/staff_home.html", "content", section="staff")
 
 
 @bp.get("/help")

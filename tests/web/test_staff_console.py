@@ -1,0 +1,430 @@
+"""The staff console through the test client: sign-in with a second factor, every route for
+every role (allowed or 404), CSRF, and what each action changes, emails and audits."""
+
+import html
+import re
+from datetime import date, timedelta
+
+import pyotp
+import pytest
+
+from certportal.domain.demo import DUPLICATE_LOGIN_IDS, demo_totp_secret
+from certportal.models import (
+    AuditEvent,
+    Candidate,
+    CandidateCertification,
+    Certification,
+    ExamResult,
+    LoginSession,
+    LoginThrottle,
+    OutgoingEmail,
+    StaffUser,
+    SupportCase,
+    utcnow,
+)
+from tests.conftest import PARTIAL, STAFF_ROLES, csrf_token_from, log_in, log_in_staff
+
+TODAY = date.today()
+CCNA_REVOKE = "/staff/candidates/CSCO10000000/certifications/CCNA/revoke"
+
+
+def merge_case_number():
+    return SupportCase.get(SupportCase.kind == "merge").case_number
+
+
+# Every console page a GET reaches, and the roles that may open it (admin: all of them).
+PAGES = {
+    "/staff": ("admin", "support", "fulfillment", "auditor"),
+    "/staff/candidates?q=kumar": ("admin", "support", "auditor"),
+    "/staff/candidates/CSCO10000000": ("admin", "support", "auditor"),
+    "/staff/candidates/CSCO10000000/grant": ("admin", "support"),
+    CCNA_REVOKE: ("admin", "support"),
+    "/staff/imports": ("admin", "support", "auditor"),
+    "/staff/cases": ("admin", "support", "auditor"),
+    "/staff/cases/{case}": ("admin", "support", "auditor"),
+    "/staff/merge?survivor=CSCO10000003&retired=CSCO10000004": ("admin", "support"),
+    "/staff/catalog": ("admin", "support", "fulfillment", "auditor"),
+    "/staff/audit": ("admin", "auditor"),
+}
+# Every form a POST reaches, and the roles that may send it.
+ACTIONS = {
+    "/staff/candidates/CSCO10000000/mapping-email": ("admin", "support"),
+    "/staff/candidates/CSCO10000000/email": ("admin", "support"),
+    "/staff/candidates/CSCO10000000/unlock": ("admin", "support"),
+    "/staff/candidates/CSCO10000000/log-out": ("admin", "support"),
+    "/staff/candidates/CSCO10000000/grant": ("admin", "support"),
+    CCNA_REVOKE: ("admin", "support"),
+    "/staff/imports": ("admin", "support"),
+    "/staff/imports/apply": ("admin", "support"),
+    "/staff/cases/{case}/assign": ("admin", "support"),
+    "/staff/cases/{case}/reply": ("admin", "support"),
+    "/staff/cases/{case}/resolve": ("admin", "support"),
+    "/staff/merge": ("admin", "support"),
+    "/staff/merges/1/undo": ("admin",),
+}
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+def test_every_page_opens_for_its_roles_and_is_404_for_the_others(staff_client, db, role):
+    client = staff_client(role)
+    case = merge_case_number()
+    for url, allowed in PAGES.items():
+        response = client.get(url.format(case=case))
+        expected = 200 if role in allowed else 404
+        assert response.status_code == expected, (role, url, response.status_code)
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+def test_every_form_refuses_roles_it_does_not_name(staff_client, db, role):
+    client = staff_client(role)
+    token = csrf_token_from(client.get("/staff/catalog").text)
+    case = merge_case_number()
+    for url, allowed in ACTIONS.items():
+        response = client.post(url.format(case=case), data={"csrf_token": token})
+        if role in allowed:
+            assert response.status_code != 404 or url.startswith("/staff/merges/"), (role, url)
+        else:
+            assert response.status_code == 404, (role, url, response.status_code)
+
+
+def test_the_nav_lists_only_what_the_role_opens(staff_client, db):
+    nav = re.compile(r'<nav class="main-nav staff-nav".*?</nav>', re.S)
+    fulfillment = nav.search(staff_client("fulfillment").get("/staff").text).group(0)
+    assert "Catalog" in fulfillment and "Candidates" not in fulfillment
+    auditor = nav.search(staff_client("auditor").get("/staff").text).group(0)
+    assert "Audit log" in auditor and "Candidates" in auditor
+
+
+def test_candidates_and_visitors_get_no_console(candidate_client, client, app):
+    for url in PAGES:
+        assert candidate_client.get(url.format(case="SC-X")).status_code == 404
+    anonymous = app.test_client()
+    response = anonymous.get("/staff/candidates")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert anonymous.get("/staff/candidates", headers=PARTIAL).headers["HX-Redirect"]
+
+
+def test_every_form_needs_the_csrf_token(staff_client, db):
+    client = staff_client("admin")
+    case = merge_case_number()
+    for url in ACTIONS:
+        response = client.post(url.format(case=case), data={"reason": "x", "email": "a@b.cc"})
+        assert response.status_code == 400, url
+    assert not AuditEvent.select().where(AuditEvent.action.in_(
+        ["email_corrected", "login_throttles_cleared", "sessions_ended_by_staff"])).exists()
+
+
+# --- Signing in ----------------------------------------------------------------------------
+
+
+def test_staff_sign_in_needs_the_code_and_lands_on_the_console(client, db):
+    response = log_in(client, "support", "certportal-staff")
+    assert response.headers["Location"] == "/staff/sign-in"
+    assert client.get("/staff").status_code == 302  # not signed in yet
+    token = csrf_token_from(client.get("/staff/sign-in").text)
+    wrong = client.post("/staff/sign-in", data={"code": "12345", "csrf_token": token})
+    assert wrong.status_code == 422 and "This code is not right" in wrong.text
+    right = client.post("/staff/sign-in", data={
+        "code": pyotp.TOTP(demo_totp_secret("support")).now(), "csrf_token": token})
+    assert right.headers["Location"] == "/staff"
+    page = client.get("/staff")
+    assert page.status_code == 200 and "Staff console" in page.text
+    # Home and the brand link lead to the console, never to a 404 loop.
+    assert client.get("/").headers["Location"] == "/staff"
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and 'href="/staff">Go to Home' in missing.text
+    assert AuditEvent.select().where(AuditEvent.action == "staff_logged_in").count() == 1
+
+
+def test_the_same_code_does_not_sign_in_twice(app, db):
+    first, second = app.test_client(), app.test_client()
+    code = pyotp.TOTP(demo_totp_secret("auditor")).now()
+    for client in (first, second):
+        log_in(client, "auditor", "certportal-staff")
+    responses = [
+        c.post("/staff/sign-in", data={"code": code, "csrf_token": csrf_token_from(
+            c.get("/staff/sign-in").text)}) for c in (first, second)
+    ]
+    assert sorted(r.status_code for r in responses) == [303, 422]
+
+
+def test_first_sign_in_enrols_an_authenticator(client, app, db):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["staff", "create", "newbie", "--email", "n@example.org",
+                               "--roles", "support", "--password",
+                               "a long new password"]).exit_code == 0
+    response = log_in(client, "newbie", "a long new password")
+    assert client.get(response.headers["Location"]).headers["Location"] == "/staff/enrol"
+    page = client.get("/staff/enrol")
+    assert page.status_code == 200 and "<svg" in page.text
+    secret = StaffUser.get(StaffUser.username == "newbie").totp_secret
+    assert secret in page.text
+    token = csrf_token_from(page.text)
+    bad = client.post("/staff/enrol", data={"code": "", "csrf_token": token})
+    assert bad.status_code == 422 and "Enter the 6-digit code" in bad.text
+    done = client.post("/staff/enrol", data={"code": pyotp.TOTP(secret).now(),
+                                              "csrf_token": token})
+    assert done.status_code == 200
+    assert len(re.findall(r"<li><code>[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}</code></li>",
+                          done.text)) == 10
+    assert client.get("/staff").status_code == 200
+
+
+def test_staff_sessions_idle_out_after_15_minutes(staff_client, db):
+    client = staff_client("support")
+    assert client.get("/staff").status_code == 200
+    LoginSession.update(last_seen_at=utcnow() - timedelta(minutes=16)).where(
+        LoginSession.staff_user.is_null(False)).execute()
+    assert client.get("/staff").status_code == 302
+
+
+def test_a_disabled_staff_member_is_out_at_once(staff_client, app, db):
+    client = staff_client("support")
+    assert app.test_cli_runner().invoke(args=["staff", "disable", "support"]).exit_code == 0
+    assert client.get("/staff").status_code == 302
+    assert log_in(app.test_client(), "support", "certportal-staff").status_code == 422
+
+
+# --- Candidates -----------------------------------------------------------------------------
+
+
+def test_search_then_record_shows_what_the_candidate_sees_and_more(staff_client, db):
+    client = staff_client("support")
+    results = client.get("/staff/candidates?q=Nunez")
+    assert "CSCO10000002" in results.text
+    fragment = client.get("/staff/candidates?q=nunez", headers=PARTIAL)
+    assert fragment.text.lstrip().startswith('<section id="candidate-results"')
+    record = client.get("/staff/candidates/CSCO10000000")
+    for text in ("Certifications", "CCNA", "219142598", "CE credits", "Orders",
+                 "Transcripts", "Emails sent", "Support cases", "Audit trail"):
+        assert text in record.text
+    viewed = AuditEvent.get(AuditEvent.action == "candidate_viewed")
+    assert viewed.staff_user.username == "support"
+    assert client.get("/staff/candidates/NOBODY").status_code == 404
+
+
+def post_form(client, page_url, action_url, data):
+    token = csrf_token_from(client.get(page_url).text)
+    return client.post(action_url, data={**data, "csrf_token": token})
+
+
+def test_correct_email_needs_a_reason_and_tells_the_old_address(staff_client, db):
+    client = staff_client("support")
+    record = "/staff/candidates/CSCO10000001"
+    bad = post_form(client, record, record + "/email", {"email": "not-an-email", "reason": ""})
+    assert bad.status_code == 422
+    assert "Give the reason" in bad.text and "Enter an email address" in bad.text
+    taken = post_form(client, record, record + "/email",
+                      {"email": "csco10000000@certportal.example", "reason": "typo"})
+    assert taken.status_code == 422 and "merge the records instead" in taken.text
+    assert Candidate.get(Candidate.login_id == "CSCO10000001").email == \
+        "wang.mei@certportal.example"
+    done = post_form(client, record, record + "/email",
+                     {"email": "mei.wang@example.org", "reason": "Asked by phone"})
+    assert done.status_code == 303
+    assert Candidate.get(Candidate.login_id == "CSCO10000001").email == "mei.wang@example.org"
+    notice = OutgoingEmail.get(OutgoingEmail.kind == "email_corrected")
+    assert notice.to_address == "wang.mei@certportal.example"
+    assert "mei.wang@example.org" not in notice.body_text and "m***@e***.org" in notice.body_text
+    entry = AuditEvent.get(AuditEvent.action == "email_corrected")
+    assert (entry.old_value, entry.new_value, entry.reason) == (
+        "wang.mei@certportal.example", "mei.wang@example.org", "Asked by phone")
+
+
+def test_resend_unlock_and_log_out_everywhere(staff_client, app, db):
+    candidate = log_in(app.test_client())
+    assert candidate.status_code == 303
+    john = Candidate.get(Candidate.login_id == "CSCO10000000")
+    LoginThrottle.create(key_hash="k" * 64, candidate=john, failures=9)
+    client = staff_client("support")
+    record = "/staff/candidates/CSCO10000000"
+    assert post_form(client, record, record + "/mapping-email", {}).status_code == 303
+    assert OutgoingEmail.select().where(OutgoingEmail.to_address == john.email,
+                                        OutgoingEmail.kind == "mapping_reset_password").exists()
+    assert post_form(client, record, record + "/unlock", {}).status_code == 303
+    assert not LoginThrottle.select().where(LoginThrottle.candidate == john).exists()
+    assert post_form(client, record, record + "/log-out", {}).status_code == 303
+    assert not LoginSession.select().where(LoginSession.candidate == john,
+                                           LoginSession.revoked_at.is_null()).exists()
+    actions = {e.action for e in AuditEvent.select().where(AuditEvent.staff_user.is_null(False))}
+    assert {"mapping_email_resent", "login_throttles_cleared",
+            "sessions_ended_by_staff"} <= actions
+
+
+def test_grant_needs_a_reason_then_grants_recomputes_and_emails(staff_client, db):
+    client = staff_client("support")
+    page = "/staff/candidates/CSCO10000002/grant"
+    bad = post_form(client, page, page, {"certification": "CCNA", "granted_on": "",
+                                         "reason": ""})
+    assert bad.status_code == 422 and "Give the reason" in bad.text
+    future = post_form(client, page, page, {"certification": "CCNA",
+                                            "granted_on": str(TODAY + timedelta(days=2)),
+                                            "reason": "x"})
+    assert future.status_code == 422 and "in the future" in future.text
+    ana = Candidate.get(Candidate.login_id == "CSCO10000002")
+    assert not CandidateCertification.select().join(Certification).where(
+        (CandidateCertification.candidate == ana) & (Certification.code == "CCNP-ENT")).exists()
+    done = post_form(client, page, page, {"certification": "CCNP-ENT",
+                                          "granted_on": str(TODAY), "reason": "Partner"})
+    assert done.status_code == 303
+    held = CandidateCertification.select().join(Certification).where(
+        (CandidateCertification.candidate == ana) & (Certification.code == "CCNP-ENT")).get()
+    assert held.status == "active"
+    assert OutgoingEmail.select().where(OutgoingEmail.kind == "certification_granted").exists()
+    assert AuditEvent.get(AuditEvent.action == "certification_granted").reason == "Partner"
+
+
+def test_revocation_is_visible_at_every_door(staff_client, candidate_client, client, db):
+    john = Candidate.get(Candidate.login_id == "CSCO10000000")
+    held = CandidateCertification.select().join(Certification).where(
+        (CandidateCertification.candidate == john) & (Certification.code == "CCNA")).get()
+    code = held.verification_code
+    assert candidate_client.get("/certifications/CCNA/certificate.pdf").status_code == 200
+    staff = staff_client("support")
+    bad = post_form(staff, CCNA_REVOKE, CCNA_REVOKE, {"reason": "  "})
+    assert bad.status_code == 422 and "Give the reason" in bad.text
+    done = post_form(staff, CCNA_REVOKE, CCNA_REVOKE, {"reason": "Exam fraud"})
+    assert done.status_code == 303
+    certifications_page = candidate_client.get("/certifications")
+    assert "CCNA" not in re.sub(r"CCNA-RS|CCNA Routing", "", certifications_page.text) or \
+        "Revoked" in certifications_page.text
+    assert candidate_client.get("/certifications/CCNA/certificate.pdf").status_code == 404
+    verify = client.get(f"/api/v1/verifications/{code}")
+    assert verify.json["status"] == "revoked"
+    assert "revoked" in client.get(f"/verify/{code}").text.lower()
+    assert OutgoingEmail.get(OutgoingEmail.kind == "certification_revoked").to_address == \
+        john.email
+    assert staff.get(CCNA_REVOKE).status_code == 404  # nothing left to revoke
+
+
+# --- Imports --------------------------------------------------------------------------------
+
+HEADER = "login_id,email,first_name,last_name,exam_code,registration_number,grade,taken_on\n"
+
+
+def upload(client, content: bytes, name="results.csv", kind="exams"):
+    import io
+
+    token = csrf_token_from(client.get("/staff/imports").text)
+    return client.post("/staff/imports", data={
+        "kind": kind, "csrf_token": token, "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data")
+
+
+def test_import_dry_run_then_apply(staff_client, db):
+    client = staff_client("support")
+    content = (HEADER + f"CSCO30000001,x@example.org,Xu,Li,200-301,WEB-1,Pass,{TODAY}\n"
+               + f"CSCO10000001,wang.mei@certportal.example,Mei,Wang,350-401,WEB-2,Pass,"
+               f"{TODAY}\n").encode()
+    before = ExamResult.select().count()
+    dry = upload(client, content)
+    assert dry.status_code == 200
+    assert "results.csv: 2 row(s): 2 imported, 0 already imported, 1 new candidate" in dry.text
+    assert ExamResult.select().count() == before
+    token = re.search(r'name="upload" type="hidden" value="([^"]+)"', dry.text).group(1)
+    applied = client.post("/staff/imports/apply", data={
+        "upload": token, "csrf_token": csrf_token_from(dry.text)})
+    assert applied.status_code == 303
+    assert ExamResult.select().count() == before + 2
+    history = client.get("/staff/imports").text
+    assert "Imported: results.csv: 2 row(s): 2 imported" in history
+    assert "support" in history and str(len(content)) + " B" in history
+    again = client.post("/staff/imports/apply", data={
+        "upload": token, "csrf_token": csrf_token_from(dry.text)})
+    assert again.status_code == 422 and "no longer kept" in again.text
+
+
+def test_import_lists_every_line_error_and_writes_nothing(staff_client, db):
+    client = staff_client("support")
+    content = (HEADER + f"CSCO30000001,bad,Xu,Li,200-301,WEB-1,Pass,{TODAY}\n"
+               + f"CSCO30000002,y@example.org,Y,Y,999-999,WEB-2,Pass,{TODAY}\n").encode()
+    before = ExamResult.select().count()
+    response = upload(client, content)
+    assert response.status_code == 422
+    assert "line 2: email" in response.text and "line 3: exam_code" in response.text
+    assert 'name="upload"' not in response.text
+    assert ExamResult.select().count() == before
+    assert upload(client, b"", name="empty.csv").status_code == 422
+
+
+# --- Cases and merges --------------------------------------------------------------------------
+
+
+def test_case_assign_reply_resolve(staff_client, db):
+    client = staff_client("support")
+    case = merge_case_number()
+    page = f"/staff/cases/{case}"
+    assert case in client.get("/staff/cases").text
+    assert post_form(client, page, page + "/assign", {"assignee": "support"}).status_code == 303
+    assert case in client.get("/staff/cases?queue=mine").text
+    empty = post_form(client, page, page + "/reply", {"body": ""})
+    assert empty.status_code == 422 and "Write the reply." in empty.text
+    assert post_form(client, page, page + "/reply",
+                     {"body": "We will merge them today."}).status_code == 303
+    reply = OutgoingEmail.get(OutgoingEmail.kind == "case_reply")
+    assert reply.subject == f"Re: Support case {case}"
+    assert "We will merge them today." in reply.body_text
+    assert "We will merge them today." in client.get(page).text
+    assert post_form(client, page, page + "/resolve",
+                     {"resolution": "Merged."}).status_code == 303
+    assert case in client.get("/staff/cases?queue=resolved").text
+
+
+def test_merge_from_the_case_then_undo_by_an_admin(staff_client, db):
+    client = staff_client("support")
+    case = merge_case_number()
+    preview_url = (f"/staff/merge?survivor={DUPLICATE_LOGIN_IDS[0]}"
+                   f"&retired={DUPLICATE_LOGIN_IDS[1]}&case={case}")
+    preview = client.get(preview_url)
+    assert "What moves from CSCO10000004 to CSCO10000003" in preview.text
+    no_reason = client.post("/staff/merge", data={
+        "survivor": DUPLICATE_LOGIN_IDS[0], "retired": DUPLICATE_LOGIN_IDS[1], "case": case,
+        "reason": "", "csrf_token": csrf_token_from(preview.text)})
+    assert no_reason.status_code == 422 and "Give the reason" in no_reason.text
+    retired = Candidate.get(Candidate.login_id == DUPLICATE_LOGIN_IDS[1])
+    assert retired.merged_into_id is None
+    done = client.post("/staff/merge", data={
+        "survivor": DUPLICATE_LOGIN_IDS[0], "retired": DUPLICATE_LOGIN_IDS[1], "case": case,
+        "reason": "Same person", "csrf_token": csrf_token_from(preview.text)})
+    assert done.status_code == 303
+    assert Candidate.get_by_id(retired.id).merged_into_id is not None
+    assert ExamResult.select().where(ExamResult.candidate == retired).count() == 0
+    assert OutgoingEmail.select().where(OutgoingEmail.kind == "records_merged").exists()
+    admin = staff_client("admin")
+    log = admin.get("/staff/audit?action=candidates_merged")
+    undo_url = re.search(r'href="(/staff/merges/\d+/undo)">Undo', log.text).group(1)
+    undone = post_form(admin, undo_url, undo_url, {"reason": "Different people after all"})
+    assert undone.status_code == 303
+    assert Candidate.get_by_id(retired.id).merged_into_id is None
+    assert ExamResult.select().where(ExamResult.candidate == retired).count() == 1
+
+
+def test_audit_log_filters_and_fragment(staff_client, db):
+    client = staff_client("auditor")
+    staff_client("support").get("/staff/candidates/CSCO10000001")
+    page = client.get("/staff/audit?action=candidate_viewed&login_id=CSCO10000001")
+    assert page.status_code == 200 and "candidate_viewed" in page.text
+    fragment = client.get("/staff/audit?staff=support", headers=PARTIAL)
+    assert fragment.text.lstrip().startswith('<section id="audit-results"')
+    assert "Undo" not in client.get("/staff/audit").text
+
+
+def test_catalog_shows_the_last_refused_load(staff_client, app, tmp_path, db):
+    (tmp_path / "exams.toml").write_text('[[exam]]\ncode = "999-002"\n')
+    assert app.test_cli_runner().invoke(args=["catalog", "load", str(tmp_path)]).exit_code != 0
+    page = staff_client("fulfillment").get("/staff/catalog")
+    assert "The last catalog load was refused" in page.text
+    assert 'exams.toml: exam "999-002": name' in html.unescape(page.text)
+
+
+def test_log_in_as_staff_twice_is_fine(app, db):
+    client = app.test_client()
+    assert log_in_staff(client, "admin").status_code == 303
+    assert client.get("/login").headers["Location"] == "/staff"
+
+
+def test_an_upload_over_the_limit_is_refused_beside_the_field(staff_client, db):
+    from certportal.domain.staff_imports import MAX_UPLOAD_BYTES
+
+    response = upload(staff_client("support"), b"x" * (MAX_UPLOAD_BYTES + 10))
+    assert response.status_code == 422 and "The file is larger than 5 MB." in response.text
