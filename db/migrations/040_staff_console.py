@@ -20,6 +20,20 @@ AUDIT_CONTENT = (
 )
 
 
+def _text(max_length: int | None = None):
+    """NOT NULL with the default in the column itself: rows already there get it, and neither
+    engine rebuilds the table (SQLite would, to add NOT NULL afterwards, and dropping the old
+    table would cascade to every row that references it)."""
+    default = [pw.SQL("DEFAULT ''")]
+    if max_length is None:
+        return pw.TextField(default="", constraints=default)
+    return pw.CharField(max_length=max_length, default="", constraints=default)
+
+
+def _count():
+    return pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
+
+
 def fill_name_keys(database: pw.Database) -> None:
     """Every candidate's name_key from their names, folded as the domain folds them."""
     from certportal.domain.mapping import name_key
@@ -96,7 +110,8 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
     migrator.add_fields(
         "candidate",
-        name_key=pw.CharField(max_length=NAME_KEY_LENGTH, default=""),
+        allow_not_null=True,
+        name_key=_text(NAME_KEY_LENGTH),
         merged_into=pw.ForeignKeyField(
             column_name="merged_into_id", field="id", model=candidate_model, null=True,
             on_delete="SET NULL",
@@ -108,8 +123,9 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
     migrator.add_fields(
         "staff_user",
-        roles=pw.CharField(max_length=64, default=""),
-        totp_secret=pw.CharField(max_length=64, default=""),
+        allow_not_null=True,
+        roles=_text(64),
+        totp_secret=_text(64),
         totp_enrolled_at=pw.DateTimeField(null=True),
         totp_last_step=pw.IntegerField(null=True),
         last_login_at=pw.DateTimeField(null=True),
@@ -204,17 +220,19 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
     migrator.add_fields(
         "import_batch",
-        size_bytes=pw.IntegerField(default=0),
-        rows_unchanged=pw.IntegerField(default=0),
-        error_count=pw.IntegerField(default=0),
-        candidates_created=pw.IntegerField(default=0),
+        allow_not_null=True,
+        size_bytes=_count(),
+        rows_unchanged=_count(),
+        error_count=_count(),
+        candidates_created=_count(),
     )
     migrator.add_index("import_batch", "created_at")
 
     migrator.add_fields(
         "audit_event",
-        subject=pw.CharField(max_length=255, default=""),
-        reason=pw.TextField(default=""),
+        allow_not_null=True,
+        subject=_text(255),
+        reason=_text(),
     )
     migrator.add_index("audit_event", "staff_user", "occurred_at")
     migrator.add_index("audit_event", "occurred_at")

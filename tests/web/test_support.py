@@ -23,7 +23,7 @@ def test_the_acknowledgement_echoes_no_text_the_visitor_typed(web, smtp_server, 
               "description": PLANTED_DESCRIPTION, "csrf_token": token},
     )
     assert response.status_code == 303
-    case = SupportCase.get()
+    case = SupportCase.get(SupportCase.contact_email == "victim@example.org")
     # Staff still get every word of the case.
     assert case.description == PLANTED_DESCRIPTION
     assert case.login_ids == "WWW.EVIL.EXAMPLE, CALL-555-0100"
