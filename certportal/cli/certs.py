@@ -5,6 +5,7 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
+from certportal import notifications
 from certportal.db import database
 
 group = AppGroup("certs", help="Candidates' certifications.")
@@ -38,8 +39,9 @@ def certs_grant(login_id: str, code: str, granted_on, reason: str):
     today = date.today()
     on = granted_on.date() if granted_on else today
     try:
-        with database.connection_context():
-            grant(login_id, code, on, today, reason=reason)
+        with email_links(), database.connection_context():
+            grant(login_id, code, on, today, reason=reason,
+                  notify=notifications.certification_granted)
     except GrantError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Granted {code} to {login_id} on {on:%Y-%m-%d}.")
@@ -58,7 +60,7 @@ def certs_revoke(login_id: str, code: str, reason: str):
         revoke_certification,
     )
 
-    with database.connection_context():
+    with email_links(), database.connection_context():
         candidate = find_by_login_id(login_id)
         if candidate is None:
             raise click.ClickException(f'No candidate has the login ID "{login_id}".')
@@ -69,7 +71,16 @@ def certs_revoke(login_id: str, code: str, reason: str):
             click.echo(f"{code} of {candidate.login_id} was revoked already.")
             return
         try:
-            revoke_certification(held, reason=reason)
+            revoke_certification(held, reason=reason,
+                                 notify=notifications.certification_revoked)
         except RevocationError as error:
             raise click.ClickException(str(error)) from None
-    click.echo(f"Revoked {code} of {candidate.login_id}.")
+    click.echo(f"Revoked {code} of {candidate.login_id}; {candidate.email} was told.")
+
+
+def email_links():
+    """Emails carry links on BASE_URL: outside a request, url_for needs a request context.
+    Open it before the database connection: its teardown closes the connection."""
+    from flask import current_app
+
+    return current_app.test_request_context("/", base_url=current_app.config["BASE_URL"])

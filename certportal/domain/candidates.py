@@ -220,20 +220,24 @@ def _required_reason(reason: str) -> str:
     return reason
 
 
-def mapping_email_notice(candidate: Candidate, staff_user, ip_address: str = ""
-                         ) -> MappingNotice:
-    """A new one-time link to the email on file (set or reset the password)."""
+def resend_mapping_email(candidate: Candidate, staff_user, ip_address: str = "",
+                         notify=None) -> MappingNotice:
+    """A new one-time link to the email on file (set or reset the password); `notify`
+    sends it in the same transaction."""
     with database.atomic():
         notice = notice_for(candidate, candidate.email)
         audit.record("mapping_email_resent", candidate=candidate, staff_user=staff_user,
                      after=candidate.email, ip_address=ip_address)
+        if notify is not None:
+            notify(notice)
     return notice
 
 
 def correct_email(candidate: Candidate, new_email: str, reason: str, staff_user,
-                  ip_address: str = "") -> str:
-    """Put a new address on file; returns the old one (to be told). Emailed links to the
-    old address stop working."""
+                  ip_address: str = "", notify=None) -> str:
+    """Put a new address on file; returns the old one. Emailed links to the old address
+    stop working; `notify(candidate, old_email)` tells the old address, in the same
+    transaction (an account never moves silently)."""
     reason = _required_reason(reason)
     new_email = (new_email or "").strip()
     if not is_email_address(new_email):
@@ -264,6 +268,8 @@ def correct_email(candidate: Candidate, new_email: str, reason: str, staff_user,
         ).execute()
         audit.record("email_corrected", candidate=candidate, staff_user=staff_user,
                      before=old_email, after=new_email, reason=reason, ip_address=ip_address)
+        if notify is not None:
+            notify(candidate, old_email)
     return old_email
 
 

@@ -331,8 +331,10 @@ def recompute_everyone(today: date) -> int:
 
 
 def grant(login_id: str, code: str, on: date, today: date, reason: str = "",
-          staff_user=None) -> CertificationGrant:
-    """Grant a certification by hand (a fact like an exam result) and recompute."""
+          staff_user=None, notify=None) -> CertificationGrant:
+    """Grant a certification by hand (a fact like an exam result) and recompute.
+    `notify(candidate, held)` congratulates the candidate, in the same transaction, when the
+    grant leaves the certification earned."""
     candidate = Candidate.get_or_none(Candidate.login_id == login_id_key(login_id))
     if candidate is None:
         raise GrantError(f'No candidate has the login ID "{login_id}".')
@@ -355,6 +357,8 @@ def grant(login_id: str, code: str, on: date, today: date, reason: str = "",
             subject=f"certification {code}", before=before,
             after=f"{held.status if held else ''} (granted on {on:%Y-%m-%d})", reason=reason,
         )
+        if notify is not None and held is not None and held.status in ("active", "expired"):
+            notify(candidate, held)
     return granted
 
 
@@ -363,10 +367,11 @@ class RevocationError(ValueError):
 
 
 def revoke_certification(held: CandidateCertification, *, reason: str, staff_user=None,
-                         now=None) -> None:
+                         now=None, notify=None) -> None:
     """End a candidate's certification everywhere at once: it is no longer shown as held,
     its PDF and verification answer "revoked", transcripts drop it, and no recompute brings
-    it back. Revoking a revoked certification changes nothing."""
+    it back. Revoking a revoked certification changes nothing. `notify(candidate, held)`
+    tells the candidate, in the same transaction."""
     reason = (reason or "").strip()
     if not reason:
         raise RevocationError("Give the reason for the revocation.")
@@ -402,6 +407,8 @@ def revoke_certification(held: CandidateCertification, *, reason: str, staff_use
         )
         # Other certifications may have leaned on this one (or on the credits it used).
         recompute(held.candidate_id, now.date())
+        if notify is not None:
+            notify(Candidate.get_by_id(held.candidate_id), held)
 
 
 # -- what the pages show -------------------------------------------------------------------

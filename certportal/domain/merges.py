@@ -111,8 +111,9 @@ def preview_merge(survivor: Candidate, retired: Candidate) -> MergePreview:
 
 def merge_candidates(survivor: Candidate, retired: Candidate, *, staff_user, reason: str,
                      today: date, case: SupportCase | None = None,
-                     ip_address: str = "") -> CandidateMerge:
-    """Merge `retired` into `survivor` in one transaction; returns the merge record."""
+                     ip_address: str = "", notify=None) -> CandidateMerge:
+    """Merge `retired` into `survivor` in one transaction; returns the merge record.
+    `notify(survivor, retired)` tells the candidate, in the same transaction."""
     reason = (reason or "").strip()
     if not reason:
         raise MergeRefused("reason", "Give the reason for the merge.")
@@ -160,6 +161,8 @@ def merge_candidates(survivor: Candidate, retired: Candidate, *, staff_user, rea
         audit.record("candidate_retired_by_merge", candidate=retired, staff_user=staff_user,
                      subject=f"merge {merge.id}", after=survivor.login_id, reason=reason,
                      ip_address=ip_address)
+        if notify is not None:
+            notify(survivor, retired)
     return merge
 
 

@@ -120,9 +120,10 @@ def assign_case(case: SupportCase, assignee, staff_user, ip_address: str = "") -
                      after=assignee.username if assignee else "", ip_address=ip_address)
 
 
-def reply_to_case(case: SupportCase, body: str, staff_user, ip_address: str = ""
-                  ) -> SupportCaseMessage:
-    """Keep a reply in the case's thread; the caller emails it to the contact address."""
+def reply_to_case(case: SupportCase, body: str, staff_user, ip_address: str = "",
+                  notify=None) -> SupportCaseMessage:
+    """Keep a reply in the case's thread; `notify(case, message)` emails it to the contact
+    address in the same transaction."""
     body = (body or "").strip()
     if not body:
         raise CaseActionRefused("body", "Write the reply.")
@@ -138,6 +139,8 @@ def reply_to_case(case: SupportCase, body: str, staff_user, ip_address: str = ""
         audit.record("case_replied", candidate=case.candidate_id, staff_user=staff_user,
                      subject=f"case {case.case_number}", after=case.contact_email,
                      ip_address=ip_address)
+        if notify is not None:
+            notify(case, message)
     return message
 
 

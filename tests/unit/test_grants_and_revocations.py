@@ -11,6 +11,7 @@ from certportal.models import (
     Candidate,
     CandidateCertification,
     CertificationEvent,
+    OutgoingEmail,
     StaffUser,
     Transcript,
 )
@@ -80,8 +81,11 @@ def test_cli_revokes(app, db):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["certs", "revoke", "csco10000000", "CCNA", "--reason", "Fraud"])
     assert result.exit_code == 0, result.output
-    assert "Revoked CCNA of CSCO10000000." in result.output
+    assert "Revoked CCNA of CSCO10000000;" in result.output
     assert ccna().status == "revoked"
+    told = OutgoingEmail.get(OutgoingEmail.kind == "certification_revoked")
+    assert told.to_address == john().email and "Reason: Fraud" in told.body_text
+    assert "http://localhost/support/cases/new" in told.body_text
     assert runner.invoke(args=["certs", "revoke", "CSCO10000000", "CCNA"]).exit_code != 0
     again = runner.invoke(args=["certs", "revoke", "CSCO10000000", "CCNA", "--reason", "x"])
     assert "revoked already" in again.output

@@ -265,9 +265,8 @@ def resend_mapping_email(login_id: str):
     candidate = _candidate_or_404(login_id)
     if not PlainForm().validate():
         abort(400)
-    with database.atomic():
-        notice = candidates.mapping_email_notice(candidate, current_staff(), _ip())
-        notifications.mapping_notice(notice)
+    candidates.resend_mapping_email(candidate, current_staff(), _ip(),
+                                    notify=notifications.mapping_notice)
     return _back_to_record(candidate, f"A new password link was sent to {candidate.email}.")
 
 
@@ -282,10 +281,9 @@ def correct_email(login_id: str):
         valid = False
     if valid:
         try:
-            with database.atomic():
-                old = candidates.correct_email(candidate, form.email.data, form.reason.data,
-                                               current_staff(), _ip())
-                notifications.email_corrected(candidate, old)
+            old = candidates.correct_email(candidate, form.email.data, form.reason.data,
+                                           current_staff(), _ip(),
+                                           notify=notifications.email_corrected)
         except candidates.CandidateActionRefused as refused:
             getattr(form, refused.field).errors = [str(refused)]
         else:
@@ -337,14 +335,11 @@ def grant(login_id: str):
         if form.validate():
             today = date.today()
             try:
-                with database.atomic():
-                    certifications.grant(candidate.login_id, form.certification.data,
-                                         form.granted_on.data, today,
-                                         reason=form.reason.data.strip(),
-                                         staff_user=current_staff())
-                    held = certifications.held_by_code(candidate, form.certification.data)
-                    if held is not None and held.status in ("active", "expired"):
-                        notifications.certification_granted(candidate, held)
+                certifications.grant(candidate.login_id, form.certification.data,
+                                     form.granted_on.data, today,
+                                     reason=form.reason.data.strip(),
+                                     staff_user=current_staff(),
+                                     notify=notifications.certification_granted)
             except certifications.GrantError as error:
                 form.granted_on.errors = [str(error)]
             else:
@@ -367,10 +362,9 @@ def revoke(login_id: str, code: str):
     if request.method == "POST":
         status = 422
         if form.validate():
-            with database.atomic():
-                certifications.revoke_certification(held, reason=form.reason.data,
-                                                    staff_user=current_staff())
-                notifications.certification_revoked(candidate, held)
+            certifications.revoke_certification(held, reason=form.reason.data,
+                                                staff_user=current_staff(),
+                                                notify=notifications.certification_revoked)
             return _back_to_record(candidate, f"{code} of {candidate.login_id} was revoked.")
     return render_page("staff/revoke.html", "content", status=status, section="candidates",
                        candidate=candidate, held=held, form=form)
@@ -584,9 +578,8 @@ def reply_to_case(case_number: str):
     form = ReplyForm()
     if form.validate():
         try:
-            with database.atomic():
-                message = support.reply_to_case(case, form.body.data, current_staff(), _ip())
-                notifications.case_reply(case, message)
+            support.reply_to_case(case, form.body.data, current_staff(), _ip(),
+                                  notify=notifications.case_reply)
         except support.CaseActionRefused as refused:
             form.body.errors = [str(refused)]
         else:
@@ -661,11 +654,10 @@ def merge():
     if valid and preview is not None and not form.survivor.errors and not form.retired.errors:
         case = support.find_case(form.case.data) if form.case.data else None
         try:
-            with database.atomic():
-                merges.merge_candidates(survivor, retired, staff_user=current_staff(),
-                                        reason=form.reason.data, today=date.today(),
-                                        case=case, ip_address=_ip())
-                notifications.records_merged(survivor, retired)
+            merges.merge_candidates(survivor, retired, staff_user=current_staff(),
+                                    reason=form.reason.data, today=date.today(),
+                                    case=case, ip_address=_ip(),
+                                    notify=notifications.records_merged)
         except merges.MergeRefused as refused:
             getattr(form, refused.field).errors = [str(refused)]
         else:
