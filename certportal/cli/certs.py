@@ -1,4 +1,4 @@
-"""flask --app app certs refresh|grant: candidates' certifications."""
+"""flask --app app certs refresh|grant|revoke: candidates' certifications."""
 
 from datetime import date
 
@@ -43,3 +43,29 @@ def certs_grant(login_id: str, code: str, granted_on, reason: str):
     except GrantError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Granted {code} to {login_id} on {on:%Y-%m-%d}.")
+
+
+@group.command("revoke")
+@click.argument("login_id")
+@click.argument("code")
+@click.option("--reason", required=True, help="Why it is revoked (shown in its History).")
+def certs_revoke(login_id: str, code: str, reason: str):
+    """Revoke certification CODE of candidate LOGIN_ID: verification, the PDF and the
+    badge's status list say so at once. Revoking again changes nothing."""
+    from certportal.domain.certifications import (
+        RevocationError,
+        held_for_login,
+        revoke_certification,
+    )
+
+    try:
+        with database.connection_context():
+            held = held_for_login(login_id, code)
+            holder = held.candidate.login_id
+            if held.status == "revoked":
+                click.echo(f"{code} of {holder} was already revoked: nothing changed.")
+                return
+            revoke_certification(held, reason=reason)
+    except RevocationError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Revoked {code} of {holder}.")

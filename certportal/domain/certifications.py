@@ -9,13 +9,14 @@ that added the new facts.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 
 from certportal.db import database
+from certportal.domain import audit, reactions
 from certportal.domain.accounts import login_id_key
 from certportal.domain.bulk import as_date, column_in, insert_rows, raw_tuples, readable_codes
 from certportal.domain.lifecycle import Facts, Grant, Replay, Rule
@@ -43,6 +44,10 @@ CHUNK = 500
 
 class GrantError(Exception):
     """A manual grant was refused; the message says why."""
+
+
+class RevocationError(Exception):
+    """A revocation was refused; the message says why."""
 
 
 def load_rules() -> list[Rule]:
@@ -306,6 +311,35 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
             ],
         )
     _store_credit_usage(stored_usage, desired_usage, certification_ids, held_ids)
+    _react_to_new_events(stored_events, changed_events)
+
+
+def _react_to_new_events(stored_events, changed_events) -> None:
+    """Tell the features (domain/reactions.py) about the history events this pass added,
+    once per candidate. A changed history is rewritten whole, so the added events are the
+    new history less the stored one."""
+    added: dict[int, Counter] = {}
+    for row_id, events in changed_events.items():
+        new = Counter(events) - Counter(stored_events.get(row_id, []))
+        if new:
+            added[row_id] = new
+    if not added:
+        return
+    by_candidate = defaultdict(list)
+    for event in (
+        CertificationEvent.select(CertificationEvent, CandidateCertification)
+        .join(CandidateCertification)
+        .where(column_in(CertificationEvent.candidate_certification, list(added)))
+        .order_by(CertificationEvent.id)
+    ):
+        wanted = added[event.candidate_certification_id]
+        key = (event.occurred_on, event.kind, event.description)
+        if wanted[key] > 0:
+            wanted[key] -= 1
+            by_candidate[event.candidate_certification.candidate_id].append(event)
+    candidates = Candidate.select().where(column_in(Candidate.id, list(by_candidate)))
+    for candidate in sorted(candidates, key=lambda candidate: candidate.id):
+        reactions.after_certification_events(candidate, by_candidate[candidate.id])
 
 
 def _store_credit_usage(stored_usage, desired_usage, certification_ids, held_ids) -> None:
@@ -344,6 +378,69 @@ def grant(login_id: str, code: str, on: date, today: date, reason: str = "") -> 
             candidate=candidate, certification=certification, granted_on=on, reason=reason
         )
         recompute(candidate, today)
+
+
+def held_for_login(login_id: str, code: str) -> CandidateCertification:
+    """A candidate's certification by login ID and catalog code, for staff commands;
+    RevocationError naming what was not found."""
+    candidate = Candidate.get_or_none(Candidate.login_id == login_id_key(login_id))
+    if candidate is None:
+        raise RevocationError(f'No candidate has the login ID "{login_id}".')
+    held = held_by_code(candidate, code)
+    if held is None:
+        raise RevocationError(
+            f'{candidate.login_id} holds no certification with the code "{code}".'
+        )
+    return held
+
+
+REVOCATION_REASON_MAX = 1000
+
+
+def revoke_certification(held: CandidateCertification, *, reason: str, staff_user=None,
+                         now=None) -> None:
+    """Revoke a certification: it stops being valid everywhere (verification, PDF, badges'
+    status list), recompute leaves it alone, and History and the audit log say why.
+
+    Revoking a revoked certification changes nothing. RevocationError for a missing reason.
+    """
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise RevocationError("Give the reason for revoking the certification.")
+    if len(reason) > REVOCATION_REASON_MAX:
+        raise RevocationError(f"Use at most {REVOCATION_REASON_MAX} characters for the reason.")
+    now = now or utcnow()
+    with database.atomic():
+        previous = (
+            CandidateCertification.select(CandidateCertification.status)
+            .where(CandidateCertification.id == held.id)
+            .scalar()
+        )
+        # The condition makes two revocations at once record one: the second changes no row.
+        changed = (
+            CandidateCertification.update(
+                status="revoked", revoked_at=now, revocation_reason=reason, updated_at=now
+            )
+            .where((CandidateCertification.id == held.id)
+                   & (CandidateCertification.status != "revoked"))
+            .execute()
+        )
+        if not changed:
+            return
+        CertificationEvent.create(
+            candidate_certification=held.id,
+            occurred_on=now.date(),
+            kind="revoked",
+            description=f"Revoked: {reason}"[:255],
+        )
+        audit.record(
+            "certification_revoked",
+            candidate=held.candidate_id,
+            staff_user=staff_user,
+            old_value=previous or "",
+            new_value=f"revoked: {reason}",
+        )
+    held.status, held.revoked_at, held.revocation_reason = "revoked", now, reason
 
 
 # -- what the pages show -------------------------------------------------------------------
