@@ -12,12 +12,17 @@ group = AppGroup("certs", help="Candidates' certifications.")
 
 @group.command("refresh")
 def certs_refresh():
-    """Recompute every candidate's certifications for today (expirations); safe to repeat."""
+    """Recompute every candidate's certifications for today (expirations) and issue any
+    badge still missing; safe to repeat."""
+    from certportal.domain.badges import issue_missing
     from certportal.domain.certifications import recompute_everyone
 
     with database.connection_context():
         count = recompute_everyone(date.today())
+        issued = issue_missing()
     click.echo(f"Recomputed the certifications of {count} candidate(s).")
+    if issued:
+        click.echo(f"Issued {issued} missing badge credential(s).")
 
 
 @group.command("grant")

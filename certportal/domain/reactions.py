@@ -8,11 +8,14 @@ a recompute that changes nothing records no events, and the same change may come
 
 from collections.abc import Callable, Sequence
 
+from certportal.domain import badges
 from certportal.models import Candidate, CertificationEvent
 
 Handler = Callable[[Candidate, Sequence[CertificationEvent]], None]
 
-HANDLERS: list[Handler] = []
+HANDLERS: list[Handler] = [
+    badges.after_certification_events,  # issue or re-issue the certification's badge
+]
 
 
 def after_certification_events(candidate: Candidate, events: Sequence[CertificationEvent]) -> None:

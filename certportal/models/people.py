@@ -63,6 +63,8 @@ class Candidate(TimestampedModel):
     is_netacad_student = BooleanField(null=True)
     verification_consent = BooleanField(null=True)
     settings_confirmed_at = DateTimeField(null=True)
+    # Whether search engines may list the candidate's public badge pages (Digital Badges).
+    badges_searchable = BooleanField(default=False)
 
     @property
     def full_name(self) -> str:

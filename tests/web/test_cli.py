@@ -9,6 +9,7 @@ from certportal.models import (
     Certification,
     CertificationEvent,
     Exam,
+    IssuedCredential,
 )
 
 
@@ -97,3 +98,14 @@ def test_certs_revoke_refuses_with_a_message_and_changes_nothing(app, db, args, 
     assert not CandidateCertification.select().where(
         CandidateCertification.status == "revoked"
     ).exists()
+
+
+def test_certs_refresh_issues_badges_still_missing(app, db):
+    IssuedCredential.delete().execute()
+
+    first = app.test_cli_runner().invoke(args=["certs", "refresh"])
+    again = app.test_cli_runner().invoke(args=["certs", "refresh"])
+
+    assert "Issued 5 missing badge credential(s)." in first.output
+    assert "Issued" not in again.output
+    assert IssuedCredential.select().count() == 5
