@@ -31,6 +31,7 @@ from certportal.models import (
 )
 from tests.conftest import badge_settings_for_tests
 from tests.credential_samples import schema_validator
+from tests.factories import MEI, candidate
 from tests.independent_verifier import run_verifier
 
 TODAY = date.today()
@@ -42,10 +43,6 @@ def settings(db):
     configured = badge_settings_for_tests()
     badges.configure(configured)
     return configured
-
-
-def candidate(login_id="CSCO10000000") -> Candidate:
-    return Candidate.get(Candidate.login_id == login_id)
 
 
 def current(held) -> IssuedCredential | None:
@@ -138,7 +135,7 @@ def test_recomputing_again_issues_nothing(settings):
 
 
 def test_recertification_issues_a_new_badge_and_supersedes_the_old(settings):
-    mei = candidate("CSCO10000001")
+    mei = candidate(MEI)
     held = held_by_code(mei, "CCNA")
     old = current(held)
 

@@ -6,7 +6,7 @@ import pytest
 
 from certportal.domain import reactions
 from certportal.domain.certifications import grant, held_by_code, recompute
-from certportal.models import Candidate
+from tests.factories import john
 
 TODAY = date.today()
 
@@ -22,7 +22,7 @@ def heard(db, monkeypatch):
 
 def test_handlers_hear_each_new_event_once_per_candidate(heard):
     grant("CSCO10000000", "CCNP-ENT", TODAY, TODAY)
-    recompute(Candidate.get(Candidate.login_id == "CSCO10000000"), TODAY)  # nothing new
+    recompute(john(), TODAY)  # nothing new
 
     ((login_id, events),) = heard
     assert login_id == "CSCO10000000"
@@ -31,11 +31,11 @@ def test_handlers_hear_each_new_event_once_per_candidate(heard):
 
 
 def test_a_rewritten_history_reports_only_the_events_it_added(heard):
-    john = Candidate.get(Candidate.login_id == "CSCO10000000")
-    ccna = held_by_code(john, "CCNA")
+    person = john()
+    ccna = held_by_code(person, "CCNA")
     later = ccna.expires_on.replace(year=ccna.expires_on.year + 1)
 
-    recompute(john, later)  # CCNA and others expire
+    recompute(person, later)  # CCNA and others expire
 
     ((_, events),) = heard
     assert {event.kind for event in events} == {"expired"}
@@ -51,5 +51,4 @@ def test_a_failing_handler_undoes_the_engines_change(heard, monkeypatch):
     with pytest.raises(RuntimeError):
         grant("CSCO10000000", "CCNP-ENT", TODAY, TODAY)
 
-    assert held_by_code(Candidate.get(Candidate.login_id == "CSCO10000000"),
-                        "CCNP-ENT").status == "in_progress"
+    assert held_by_code(john(), "CCNP-ENT").status == "in_progress"

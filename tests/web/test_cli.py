@@ -6,11 +6,11 @@ from certportal.db import database, is_sqlite
 from certportal.models import (
     Candidate,
     CandidateCertification,
-    Certification,
     CertificationEvent,
     Exam,
     IssuedCredential,
 )
+from tests.factories import held
 
 
 def test_db_upgrade_is_idempotent(app):
@@ -53,7 +53,6 @@ def test_sqlite_runs_with_wal_and_foreign_keys(db):
 
 
 def test_certs_revoke_revokes_once_with_the_reason(app, db):
-    from certportal.models import CandidateCertification
 
     runner = app.test_cli_runner()
     args = ["certs", "revoke", "csco10000000", "CCNA", "--reason", "Exam misconduct"]
@@ -64,17 +63,10 @@ def test_certs_revoke_revokes_once_with_the_reason(app, db):
     assert first.exit_code == 0, first.output
     assert first.output == "Revoked CCNA of CSCO10000000.\n"
     assert again.exit_code == 0 and "already revoked: nothing changed" in again.output
-    held = (
-        CandidateCertification.select()
-        .join(Certification)
-        .where(Certification.code == "CCNA")
-        .join_from(CandidateCertification, Candidate)
-        .where(Candidate.login_id == "CSCO10000000")
-        .get()
-    )
-    assert (held.status, held.revocation_reason) == ("revoked", "Exam misconduct")
+    ccna = held("CCNA")
+    assert (ccna.status, ccna.revocation_reason) == ("revoked", "Exam misconduct")
     assert CertificationEvent.select().where(
-        (CertificationEvent.candidate_certification == held)
+        (CertificationEvent.candidate_certification == ccna)
         & (CertificationEvent.kind == "revoked")
     ).count() == 1
 

@@ -81,7 +81,7 @@ def test_an_import_issues_the_earned_certifications_badge_once(app, db, tmp_path
     run(app, "import", "exams", path)
     run(app, "import", "exams", path)
 
-    (issued,) = held("CSCO20000001", "CCNA").credentials
+    (issued,) = held("CCNA", "CSCO20000001").credentials
     assert (issued.valid_from, issued.valid_until) == (day, add_months(day, 36))
     assert f'"validFrom":"{day}T00:00:00Z"' in issued.document
 
