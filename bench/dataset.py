@@ -96,50 +96,56 @@ def _history_rows(candidate_ids, exam_ids, exam_base, ce_base, rng):
     return exams, credits
 
 
-def generate(path: Path, candidates: int, seed: int = 5) -> float:
-    """Create the database at `path` (replaced if present); returns the seconds it took."""
+def _seed_and_fill(candidates: int, seed: int, insert, started: float) -> None:
+    """Migrate and seed (catalog, demo candidates), then add bench candidates with their
+    histories until there are `candidates`, one transaction per chunk; `insert(model, rows)`
+    is the engine's bulk insert. Runs inside a connection context."""
     from certportal.cli import CATALOG_DIR
     from certportal.domain.catalog import load_catalog
     from certportal.domain.demo import load_demo_data
 
+    rng = random.Random(seed)
+    upgrade_schema()
+    load_catalog(CATALOG_DIR)
+    load_demo_data(date.today())
+    exam_ids = [exam.id for exam in Exam.select(Exam.id)]
+    now = datetime.now().isoformat(sep=" ")
+    candidate_base = {**_defaults(Candidate), "created_at": now}
+    exam_base = {**_defaults(ExamResult), "created_at": now}
+    ce_base = {**_defaults(CeCredit), "created_at": now}
+    first_id = Candidate.select(Candidate.id).order_by(Candidate.id.desc()).scalar() + 1
+    remaining = max(candidates - Candidate.select().count(), 0)
+    while remaining:
+        count = min(CHUNK, remaining)
+        with database.atomic():
+            insert(Candidate, _candidate_rows(first_id, count, candidate_base))
+            exams, credits = _history_rows(range(first_id, first_id + count), exam_ids,
+                                           exam_base, ce_base, rng)
+            insert(ExamResult, exams)
+            insert(CeCredit, credits)
+        first_id += count
+        remaining -= count
+        done = candidates - remaining
+        if done % 100_000 < CHUNK or not remaining:
+            print(f"  {done:>9,} candidates  {time.perf_counter() - started:7.1f} s",
+                  file=sys.stderr, flush=True)
+
+
+def generate(path: Path, candidates: int, seed: int = 5) -> float:
+    """Create the database at `path` (replaced if present); returns the seconds it took."""
     started = time.perf_counter()
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(path.name + "*"):
         stale.unlink()
     bind(f"sqlite:///{path}")
-    rng = random.Random(seed)
     with database.connection_context():
-        # Bulk loading only: a crash leaves a file we delete anyway.
+        # Bulk loading only: a crash leaves a file we delete anyway. No rollback journal
+        # while loading (WAL would write every page twice); the portal's WAL mode is set
+        # back below and persists in the file.
         database.execute_sql("PRAGMA synchronous=OFF")
         database.execute_sql("PRAGMA cache_size=-1000000")
-        upgrade_schema()
-        load_catalog(CATALOG_DIR)
-        load_demo_data(date.today())
-        exam_ids = [exam.id for exam in Exam.select(Exam.id)]
-        now = datetime.now().isoformat(sep=" ")
-        candidate_base = {**_defaults(Candidate), "created_at": now}
-        exam_base = {**_defaults(ExamResult), "created_at": now}
-        ce_base = {**_defaults(CeCredit), "created_at": now}
-        # No rollback journal while bulk loading (WAL would write every page twice); the
-        # portal's WAL mode is set back below and persists in the file.
         database.execute_sql("PRAGMA journal_mode=OFF")
-        existing = Candidate.select().count()
-        first_id = Candidate.select(Candidate.id).order_by(Candidate.id.desc()).scalar() + 1
-        remaining = max(candidates - existing, 0)
-        while remaining:
-            count = min(CHUNK, remaining)
-            with database.atomic():
-                people = _candidate_rows(first_id, count, candidate_base)
-                _insert_rows(Candidate, people)
-                exams, credits = _history_rows(range(first_id, first_id + count), exam_ids,
-                                               exam_base, ce_base, rng)
-                _insert_rows(ExamResult, exams)
-                _insert_rows(CeCredit, credits)
-            first_id += count
-            remaining -= count
-            done = candidates - remaining
-            print(f"  {done:>9,} candidates  {time.perf_counter() - started:7.1f} s",
-                  file=sys.stderr, flush=True)
+        _seed_and_fill(candidates, seed, _insert_rows, started)
         database.execute_sql("PRAGMA journal_mode=WAL")
     release_connections()
     return time.perf_counter() - started
@@ -155,40 +161,12 @@ def _copy_rows(cursor, model, rows: list[dict]) -> None:
 
 def generate_postgres(url: str, candidates: int, seed: int = 5) -> float:
     """Fill the (empty) PostgreSQL database at `url`; returns the seconds it took."""
-    from certportal.cli import CATALOG_DIR
-    from certportal.domain.catalog import load_catalog
-    from certportal.domain.demo import load_demo_data
-
     started = time.perf_counter()
     bind(url)
-    rng = random.Random(seed)
     with database.connection_context():
-        upgrade_schema()
-        load_catalog(CATALOG_DIR)
-        load_demo_data(date.today())
-        exam_ids = [exam.id for exam in Exam.select(Exam.id)]
-        now = datetime.now().isoformat(sep=" ")
-        candidate_base = {**_defaults(Candidate), "created_at": now}
-        exam_base = {**_defaults(ExamResult), "created_at": now}
-        ce_base = {**_defaults(CeCredit), "created_at": now}
-        existing = Candidate.select().count()
-        first_id = Candidate.select(Candidate.id).order_by(Candidate.id.desc()).scalar() + 1
-        remaining = max(candidates - existing, 0)
         cursor = database.connection().cursor()
-        while remaining:
-            count = min(CHUNK, remaining)
-            with database.atomic():
-                _copy_rows(cursor, Candidate, _candidate_rows(first_id, count, candidate_base))
-                exams, credits = _history_rows(range(first_id, first_id + count), exam_ids,
-                                               exam_base, ce_base, rng)
-                _copy_rows(cursor, ExamResult, exams)
-                _copy_rows(cursor, CeCredit, credits)
-            first_id += count
-            remaining -= count
-            done = candidates - remaining
-            if done % 100_000 < CHUNK or not remaining:
-                print(f"  {done:>9,} candidates  {time.perf_counter() - started:7.1f} s",
-                      file=sys.stderr, flush=True)
+        _seed_and_fill(candidates, seed, lambda model, rows: _copy_rows(cursor, model, rows),
+                       started)
         # Ids were given explicitly: move the sequence past them, then plan with real counts.
         database.execute_sql("SELECT setval(pg_get_serial_sequence('candidate', 'id'), "
                              "(SELECT max(id) FROM candidate))")

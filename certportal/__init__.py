@@ -30,6 +30,7 @@ from pathlib import Path
 from flask import Flask
 
 from certportal import cli, config, db, mail, web
+from certportal.domain import badges
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +42,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO)
 
     db.init_app(app)
+    badges.configure(badges.BadgeSettings.from_config(app.config))
+    if badges.current_settings() is None:
+        app.logger.warning("BADGE_SIGNING_KEY is not set: digital badges are not issued.")
     web.init_app(app)
     mail.init_app(app)
     cli.init_app(app)

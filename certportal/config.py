@@ -61,6 +61,32 @@ def _seconds(name: str, raw: str) -> float:
     return value
 
 
+def _badge_signing_key(name: str, raw: str) -> str:
+    """An Ed25519 Multikey secret key (z3u2…), or empty: no badges are issued."""
+    from certportal.domain import signing
+
+    text = raw.strip()
+    if text:
+        try:
+            signing.signing_key_from_text(text)
+        except signing.KeyFormatError as error:
+            raise ConfigError(f"{name}: {error}") from None
+    return text
+
+
+def _public_keys(name: str, raw: str) -> tuple[str, ...]:
+    """Ed25519 Multikey public keys (z6Mk…), separated by spaces or commas."""
+    from certportal.domain import signing
+
+    keys = tuple(raw.replace(",", " ").split())
+    for key in keys:
+        try:
+            signing.public_key_from_multibase(key)
+        except signing.KeyFormatError as error:
+            raise ConfigError(f"{name}: {key!r} is {error}") from None
+    return keys
+
+
 @dataclass(frozen=True)
 class Setting:
     """One environment variable: its default (as the environment would spell it) and how its
@@ -125,6 +151,13 @@ ENVIRONMENT = DATABASE + (
     Setting("STRIPE_API_BASE", ""),
     Setting("STRIPE_PUBLISHABLE_KEY", ""),
     Setting("STRIPE_WEBHOOK_SECRET", ""),
+    # The key that signs digital badges; generated into instance/ in development. Elsewhere,
+    # empty means no badge is issued (set it, then `certs refresh` issues them). Every key
+    # that signed is also kept in the database, so a rotated key stays published.
+    Setting("BADGE_SIGNING_KEY", "", _badge_signing_key),
+    # More public keys to publish as the issuer's (badges signed by a key this database
+    # never recorded).
+    Setting("BADGE_RETIRED_KEYS", "", _public_keys),
 )
 
 # Not read from the environment: the portal's policies, in one place.
@@ -162,16 +195,31 @@ FIXED = {
 }
 
 
-def _development_secret_key(instance_path: str) -> str:
-    """Generate a key once per instance folder so development sessions survive restarts."""
-    key_file = Path(instance_path) / "secret_key"
+def _development_file_secret(instance_path: str, name: str, make: Callable[[], str]) -> str:
+    """A secret generated once per instance folder (readable by its owner only) and read
+    back on every start, so development sessions and badges survive restarts."""
+    key_file = Path(instance_path) / name
     if key_file.exists():
         return key_file.read_text().strip()
     key_file.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
+    key = make()
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+def _development_secret_key(instance_path: str) -> str:
+    return _development_file_secret(instance_path, "secret_key", lambda: secrets.token_hex(32))
+
+
+def _development_badge_signing_key(instance_path: str) -> str:
+    from certportal.domain import signing
+
+    return _development_file_secret(
+        instance_path,
+        "badge_signing_key",
+        lambda: signing.signing_key_to_text(signing.generate_signing_key()),
+    )
 
 
 def _secret_key(env, overrides: dict, development: bool, instance_path: str) -> str:
@@ -237,5 +285,7 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         # Uploaded import files wait here, under random names, until applied.
         STAFF_UPLOAD_DIR=os.path.join(instance_path, "uploads", "imports"),
     )
+    if development and not (overrides.get("BADGE_SIGNING_KEY") or settings["BADGE_SIGNING_KEY"]):
+        settings["BADGE_SIGNING_KEY"] = _development_badge_signing_key(instance_path)
     settings.update({key: value for key, value in overrides.items() if key != "BASE_URL"})
     return settings

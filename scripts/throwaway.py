@@ -8,13 +8,15 @@ A server is any object with
     ready() -> str       one line for the log once it is up
     down(interrupted)    stop it and delete its files; must not raise
 
-and `serve_command(log, server, cmd)` runs the whole sequence. Exit statuses are shared by
+and `serve_command(log, server, cmd)` runs the whole sequence; `launcher_main` is the command
+line around it (`[--check] -- CMD [ARGS...]`). Exit statuses are shared by
 every launcher: CMD's own (128+N if it died from signal N); 2 usage; 3 the server software is
 not installed; 4 it could not be set up; 127 CMD not found. Standard library only.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import ctypes
 import os
@@ -192,3 +194,29 @@ def serve_command(log: Callable[[str], None], server, cmd: list[str]) -> int:
             signal.signal(sig, signal.SIG_IGN)
         server.down(interrupted)
         reap()
+
+
+def launcher_main(argv: list[str], *, description: str, log: Callable[[str], None],
+                  locate: Callable[[], object], missing: str,
+                  make_server: Callable[[object], object]) -> int:
+    """`[--check] -- CMD [ARGS...]`: `locate()` finds the server software (falsy: not
+    installed, exit 3 with `missing` logged), `--check` prints what it found, otherwise CMD
+    runs against `make_server(found)`."""
+    parser = argparse.ArgumentParser(description=description,
+                                     usage="%(prog)s [--check] -- CMD [ARGS...]")
+    parser.add_argument("--check", action="store_true",
+                        help="only report whether the server software is installed (exit 0 or 3)")
+    opts, cmd = split_command(argv)
+    args = parser.parse_args(opts)
+    found = locate()
+    if not found:
+        log(missing)
+        return EXIT_NOT_INSTALLED
+    if args.check:
+        print(found)
+        return 0
+    if not cmd:
+        parser.print_usage(sys.stderr)
+        log("no command given (put it after --)")
+        return EXIT_USAGE
+    return serve_command(log, make_server(found), cmd)

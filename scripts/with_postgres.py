@@ -26,7 +26,6 @@ refuses to run as root) via ``runuser -u postgres --``. Standard library only.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import glob
 import os
@@ -42,13 +41,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from throwaway import (  # noqa: E402 - sibling script
-    EXIT_USAGE,
     SetupError,
     free_port,
+    launcher_main,
     logger,
     reap,
-    serve_command,
-    split_command,
     tail,
 )
 
@@ -57,7 +54,6 @@ SUPERUSER = "postgres"
 URL_ENV = "CERTPORTAL_TEST_DATABASE_URL"
 NEEDED = ("initdb", "pg_ctl", "createdb")
 
-EXIT_NO_POSTGRES = 3
 
 log = logger("with_postgres")
 
@@ -313,34 +309,16 @@ class Cluster:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    return launcher_main(
+        argv,
         description="Run CMD against a throwaway PostgreSQL cluster.",
-        usage="%(prog)s [--check] -- CMD [ARGS...]",
+        log=log,
+        locate=find_bindir,
+        missing="PostgreSQL server binaries (initdb, pg_ctl, createdb) not found in $PG_BINDIR, "
+        "/usr/lib/postgresql/*/bin or `pg_config --bindir`. "
+        "On Debian: apt-get install -y --no-install-recommends postgresql",
+        make_server=Cluster,
     )
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="only report whether PostgreSQL binaries are available (exit 0 or 3)",
-    )
-    opts, cmd = split_command(argv)
-    args = parser.parse_args(opts)
-
-    bindir = find_bindir()
-    if bindir is None:
-        log(
-            "PostgreSQL server binaries (initdb, pg_ctl, createdb) not found in $PG_BINDIR, "
-            "/usr/lib/postgresql/*/bin or `pg_config --bindir`. "
-            "On Debian: apt-get install -y --no-install-recommends postgresql"
-        )
-        return EXIT_NO_POSTGRES
-    if args.check:
-        print(bindir)
-        return 0
-    if not cmd:
-        parser.print_usage(sys.stderr)
-        log("no command given (put it after --)")
-        return EXIT_USAGE
-    return serve_command(log, Cluster(bindir), cmd)
 
 
 if __name__ == "__main__":

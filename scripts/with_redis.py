@@ -18,7 +18,6 @@ sequence are those of `throwaway.py` (3: redis-server missing; Debian package
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import shutil
@@ -31,14 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from throwaway import (  # noqa: E402 - sibling script
-    EXIT_NOT_INSTALLED,
-    EXIT_USAGE,
     SetupError,
     die_with_parent,
     free_port,
+    launcher_main,
     logger,
-    serve_command,
-    split_command,
     stop_process,
     tail,
 )
@@ -145,27 +141,15 @@ class RedisServer:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    return launcher_main(
+        argv,
         description="Run CMD against a throwaway Redis server.",
-        usage="%(prog)s [--check] -- CMD [ARGS...]",
+        log=log,
+        locate=find_server,
+        missing="redis-server not found on PATH or in $REDIS_SERVER. "
+        "On Debian: apt-get install -y --no-install-recommends redis-server",
+        make_server=RedisServer,
     )
-    parser.add_argument("--check", action="store_true",
-                        help="only report whether redis-server is available (exit 0 or 3)")
-    opts, cmd = split_command(argv)
-    args = parser.parse_args(opts)
-    executable = find_server()
-    if not executable:
-        log("redis-server not found on PATH or in $REDIS_SERVER. "
-            "On Debian: apt-get install -y --no-install-recommends redis-server")
-        return EXIT_NOT_INSTALLED
-    if args.check:
-        print(executable)
-        return 0
-    if not cmd:
-        parser.print_usage(sys.stderr)
-        log("no command given (put it after --)")
-        return EXIT_USAGE
-    return serve_command(log, RedisServer(executable), cmd)
 
 
 if __name__ == "__main__":

@@ -15,17 +15,34 @@ from flask.testing import FlaskClient
 from certportal import create_app
 from certportal.db import bind, database, release_connections, upgrade_schema
 
-pytest_plugins = ("tests.payment_fixtures",)
+pytest_plugins = ("tests.payment_fixtures", "tests.independent_verifier")
 
 POSTGRES_URL = os.environ.get("CERTPORTAL_TEST_DATABASE_URL", "")
+TEST_BASE_URL = "http://localhost"
+# The key that signs the seeded candidates' badges and every test app's: fixed, so a
+# failure can be replayed.
+TEST_BADGE_SIGNING_KEY = "z3u2en7t5LR2WtQH5PfsxwQUFeBTVzt3tkm4tKsQMDGzNjfH"
 CSRF_INPUT = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def badge_settings_for_tests():
+    from certportal.domain.badges import BadgeSettings
+
+    return BadgeSettings.from_config({
+        "BASE_URL": TEST_BASE_URL,
+        "PROGRAM_NAME": "Cisco",
+        "BADGE_SIGNING_KEY": TEST_BADGE_SIGNING_KEY,
+    })
 
 
 def _seed_current_database() -> None:
     from certportal.cli import CATALOG_DIR
+    from certportal.domain import badges
     from certportal.domain.catalog import load_catalog
     from certportal.domain.demo import load_demo_data
 
+    # The demo candidates' certifications get their badges as they become active.
+    badges.configure(badge_settings_for_tests())
     with database.connection_context():
         upgrade_schema()
         load_catalog(CATALOG_DIR)
@@ -90,7 +107,8 @@ def app_config(database_url):
         "SECRET_KEY": "test-secret-key",
         "DATABASE_URL": database_url,
         "RATELIMIT_ENABLED": False,
-        "BASE_URL": "http://localhost",
+        "BASE_URL": TEST_BASE_URL,
+        "BADGE_SIGNING_KEY": TEST_BADGE_SIGNING_KEY,
     }
 
 

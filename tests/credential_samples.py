@@ -5,9 +5,11 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import jsonschema
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from certportal.domain import credentials
+from certportal.domain.linked_data import parse_date_time_stamp
 
 DATA = Path(__file__).resolve().parent / "data" / "openbadges"
 BASE = "https://portal.example"
@@ -97,6 +99,18 @@ def vc2_achievement_credential_schema() -> dict:
         '"expirationDate"', '"validUntil"'
     )
     return json.loads(text)
+
+
+def schema_validator():
+    """The official achievementcredential.json schema (VC 2.0 names), formats checked."""
+    checker = jsonschema.FormatChecker()
+
+    @checker.checks("date-time", raises=ValueError)
+    def is_date_time(value):
+        return not isinstance(value, str) or bool(parse_date_time_stamp(value))
+
+    schema = vc2_achievement_credential_schema()
+    return jsonschema.Draft201909Validator(schema, format_checker=checker)
 
 
 def field_paths(document, prefix=()):

@@ -13,12 +13,17 @@ group = AppGroup("certs", help="Candidates' certifications.")
 
 @group.command("refresh")
 def certs_refresh():
-    """Recompute every candidate's certifications for today (expirations); safe to repeat."""
+    """Recompute every candidate's certifications for today (expirations) and issue any
+    badge still missing; safe to repeat."""
+    from certportal.domain.badges import issue_missing
     from certportal.domain.certifications import recompute_everyone
 
     with database.connection_context():
         count = recompute_everyone(date.today())
+        issued = issue_missing()
     click.echo(f"Recomputed the certifications of {count} candidate(s).")
+    if issued:
+        click.echo(f"Issued {issued} missing badge credential(s).")
 
 
 @group.command("grant")
@@ -50,32 +55,29 @@ def certs_grant(login_id: str, code: str, granted_on, reason: str):
 @group.command("revoke")
 @click.argument("login_id")
 @click.argument("code")
-@click.option("--reason", required=True, help="Why it is revoked (kept with the revocation).")
+@click.option("--reason", required=True, help="Why it is revoked (shown in its History).")
 def certs_revoke(login_id: str, code: str, reason: str):
-    """Revoke certification CODE of candidate LOGIN_ID: it ends everywhere at once."""
-    from certportal.domain.candidates import find_by_login_id
+    """Revoke certification CODE of candidate LOGIN_ID: the Certifications page, verification,
+    the PDF, transcripts and the badge's status list say so at once, and the candidate is
+    emailed. Revoking again changes nothing."""
     from certportal.domain.certifications import (
         RevocationError,
-        held_by_code,
+        held_for_login,
         revoke_certification,
     )
 
-    with email_links(), database.connection_context():
-        candidate = find_by_login_id(login_id)
-        if candidate is None:
-            raise click.ClickException(f'No candidate has the login ID "{login_id}".')
-        held = held_by_code(candidate, code)
-        if held is None:
-            raise click.ClickException(f"{candidate.login_id} does not hold {code}.")
-        if held.status == "revoked":
-            click.echo(f"{code} of {candidate.login_id} was revoked already.")
-            return
-        try:
+    try:
+        with email_links(), database.connection_context():
+            held = held_for_login(login_id, code)
+            holder = held.candidate.login_id
+            if held.status == "revoked":
+                click.echo(f"{code} of {holder} was already revoked: nothing changed.")
+                return
             revoke_certification(held, reason=reason,
                                  notify=notifications.certification_revoked)
-        except RevocationError as error:
-            raise click.ClickException(str(error)) from None
-    click.echo(f"Revoked {code} of {candidate.login_id}; {candidate.email} was told.")
+    except RevocationError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Revoked {code} of {holder}.")
 
 
 def email_links():

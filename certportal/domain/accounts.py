@@ -161,7 +161,7 @@ def _audit(action: str, account, ip_address: str, detail: str = "") -> None:
         action,
         candidate=account if isinstance(account, Candidate) else None,
         staff_user=account if isinstance(account, StaffUser) else None,
-        after=detail,
+        new_value=detail,
         ip_address=ip_address,
     )
 

@@ -1,6 +1,7 @@
-"""The one append-only audit log: every write goes through record(); the console reads it.
+"""The append-only audit log (AuditEvent): who changed what, when, from what to what, why.
 
-Rows are never changed or deleted (the database refuses it, see migration 040); a
+Every feature writes it through record(), so the log keeps one shape; the staff console reads
+and filters it. Rows are never changed or deleted (the database refuses it, migration 040): a
 correction is a new row. Staff actions name the staff member, the candidate they concern,
 what it was about (`subject`), the values before and after, and the reason typed.
 """
@@ -17,17 +18,25 @@ from certportal.models import AuditEvent, Candidate, StaffUser
 PAGE_SIZE = 50
 
 
-def record(action: str, *, candidate=None, staff_user=None, subject: str = "",
-           before: str = "", after: str = "", reason: str = "",
-           ip_address: str = "") -> AuditEvent:
+def record(
+    action: str,
+    *,
+    candidate: Candidate | int | None = None,
+    staff_user: StaffUser | int | None = None,
+    old_value: str = "",
+    new_value: str = "",
+    subject: str = "",
+    reason: str = "",
+    ip_address: str = "",
+) -> AuditEvent:
     """Append one entry to the audit log."""
     return AuditEvent.create(
         action=action[:64],
         candidate=candidate,
         staff_user=staff_user,
         subject=subject[:255],
-        old_value=before,
-        new_value=after,
+        old_value=old_value,
+        new_value=new_value,
         reason=reason,
         ip_address=(ip_address or "")[:45],
     )

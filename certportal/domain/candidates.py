@@ -227,7 +227,7 @@ def resend_mapping_email(candidate: Candidate, staff_user, ip_address: str = "",
     with database.atomic():
         notice = notice_for(candidate, candidate.email)
         audit.record("mapping_email_resent", candidate=candidate, staff_user=staff_user,
-                     after=candidate.email, ip_address=ip_address)
+                     new_value=candidate.email, ip_address=ip_address)
         if notify is not None:
             notify(notice)
     return notice
@@ -267,7 +267,7 @@ def correct_email(candidate: Candidate, new_email: str, reason: str, staff_user,
             (EmailToken.candidate == candidate) & EmailToken.used_at.is_null()
         ).execute()
         audit.record("email_corrected", candidate=candidate, staff_user=staff_user,
-                     before=old_email, after=new_email, reason=reason, ip_address=ip_address)
+                     old_value=old_email, new_value=new_email, reason=reason, ip_address=ip_address)
         if notify is not None:
             notify(candidate, old_email)
     return old_email
@@ -291,7 +291,7 @@ def log_out_everywhere(candidate: Candidate, staff_user, ip_address: str = "",
             .execute()
         )
         audit.record("sessions_ended_by_staff", candidate=candidate, staff_user=staff_user,
-                     after=str(ended), ip_address=ip_address)
+                     new_value=str(ended), ip_address=ip_address)
     return ended
 
 

@@ -9,14 +9,14 @@ that added the new facts.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 
 from certportal.db import database
-from certportal.domain import audit
+from certportal.domain import audit, reactions
 from certportal.domain.accounts import login_id_key
 from certportal.domain.bulk import as_date, column_in, insert_rows, raw_tuples, readable_codes
 from certportal.domain.lifecycle import Facts, Grant, Replay, Rule
@@ -44,6 +44,10 @@ CHUNK = 500
 
 class GrantError(Exception):
     """A manual grant was refused; the message says why."""
+
+
+class RevocationError(Exception):
+    """A revocation was refused; the message says why."""
 
 
 def load_rules() -> list[Rule]:
@@ -307,6 +311,35 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
             ],
         )
     _store_credit_usage(stored_usage, desired_usage, certification_ids, held_ids)
+    _react_to_new_events(stored_events, changed_events)
+
+
+def _react_to_new_events(stored_events, changed_events) -> None:
+    """Tell the features (domain/reactions.py) about the history events this pass added,
+    once per candidate. A changed history is rewritten whole, so the added events are the
+    new history less the stored one."""
+    added: dict[int, Counter] = {}
+    for row_id, events in changed_events.items():
+        new = Counter(events) - Counter(stored_events.get(row_id, []))
+        if new:
+            added[row_id] = new
+    if not added:
+        return
+    by_candidate = defaultdict(list)
+    for event in (
+        CertificationEvent.select(CertificationEvent, CandidateCertification)
+        .join(CandidateCertification)
+        .where(column_in(CertificationEvent.candidate_certification, list(added)))
+        .order_by(CertificationEvent.id)
+    ):
+        wanted = added[event.candidate_certification_id]
+        key = (event.occurred_on, event.kind, event.description)
+        if wanted[key] > 0:
+            wanted[key] -= 1
+            by_candidate[event.candidate_certification.candidate_id].append(event)
+    candidates = Candidate.select().where(column_in(Candidate.id, list(by_candidate)))
+    for candidate in sorted(candidates, key=lambda candidate: candidate.id):
+        reactions.after_certification_events(candidate, by_candidate[candidate.id])
 
 
 def _store_credit_usage(stored_usage, desired_usage, certification_ids, held_ids) -> None:
@@ -354,58 +387,81 @@ def grant(login_id: str, code: str, on: date, today: date, reason: str = "",
         held = held_by_code(candidate, code)
         audit.record(
             "certification_granted", candidate=candidate, staff_user=staff_user,
-            subject=f"certification {code}", before=before,
-            after=f"{held.status if held else ''} (granted on {on:%Y-%m-%d})", reason=reason,
+            subject=f"certification {code}", old_value=before,
+            new_value=f"{held.status if held else ''} (granted on {on:%Y-%m-%d})", reason=reason,
         )
         if notify is not None and held is not None and held.status in ("active", "expired"):
             notify(candidate, held)
     return granted
 
 
-class RevocationError(ValueError):
-    """A revocation was refused; the message says why."""
+def held_for_login(login_id: str, code: str) -> CandidateCertification:
+    """A candidate's certification by login ID and catalog code, for staff commands;
+    RevocationError naming what was not found."""
+    candidate = Candidate.get_or_none(Candidate.login_id == login_id_key(login_id))
+    if candidate is None:
+        raise RevocationError(f'No candidate has the login ID "{login_id}".')
+    held = held_by_code(candidate, code)
+    if held is None:
+        raise RevocationError(
+            f'{candidate.login_id} holds no certification with the code "{code}".'
+        )
+    return held
+
+
+REVOCATION_REASON_MAX = 1000
 
 
 def revoke_certification(held: CandidateCertification, *, reason: str, staff_user=None,
                          now=None, notify=None) -> None:
-    """End a candidate's certification everywhere at once: it is no longer shown as held,
-    its PDF and verification answer "revoked", transcripts drop it, and no recompute brings
-    it back. Revoking a revoked certification changes nothing. `notify(candidate, held)`
-    tells the candidate, in the same transaction."""
-    reason = (reason or "").strip()
+    """Revoke a certification: it stops being valid everywhere (Certifications page,
+    verification, PDF, transcripts, badges' status list), recompute leaves it alone, and
+    History and the audit log say why. The candidate is recomputed (other certifications
+    may have leaned on this one) and `notify(candidate, held)` tells them, in the same
+    transaction.
+
+    Revoking a revoked certification changes nothing. RevocationError for a missing reason.
+    """
+    reason = " ".join((reason or "").split())
     if not reason:
-        raise RevocationError("Give the reason for the revocation.")
+        raise RevocationError("Give the reason for revoking the certification.")
+    if len(reason) > REVOCATION_REASON_MAX:
+        raise RevocationError(f"Use at most {REVOCATION_REASON_MAX} characters for the reason.")
     now = now or utcnow()
     with database.atomic():
-        before = (
+        previous = (
             CandidateCertification.select(CandidateCertification.status)
             .where(CandidateCertification.id == held.id)
             .scalar()
         )
-        # One statement decides, so two staff revoking at once record it once.
+        # The condition makes two revocations at once record one: the second changes no row.
         changed = (
             CandidateCertification.update(
                 status="revoked", revoked_at=now, revocation_reason=reason, updated_at=now
             )
-            .where(
-                (CandidateCertification.id == held.id)
-                & (CandidateCertification.status != "revoked")
-            )
+            .where((CandidateCertification.id == held.id)
+                   & (CandidateCertification.status != "revoked"))
             .execute()
         )
         if not changed:
             return
-        held.status, held.revoked_at, held.revocation_reason = "revoked", now, reason
-        code = Certification.get_by_id(held.certification_id).code
         CertificationEvent.create(
-            candidate_certification=held, occurred_on=now.date(), kind="revoked",
-            description="Certification revoked",
+            candidate_certification=held.id,
+            occurred_on=now.date(),
+            kind="revoked",
+            description=f"Revoked: {reason}"[:255],
         )
+        code = Certification.get_by_id(held.certification_id).code
         audit.record(
-            "certification_revoked", candidate=held.candidate_id, staff_user=staff_user,
-            subject=f"certification {code}", before=before, after="revoked", reason=reason,
+            "certification_revoked",
+            candidate=held.candidate_id,
+            staff_user=staff_user,
+            subject=f"certification {code}",
+            old_value=previous or "",
+            new_value="revoked",
+            reason=reason,
         )
-        # Other certifications may have leaned on this one (or on the credits it used).
+        held.status, held.revoked_at, held.revocation_reason = "revoked", now, reason
         recompute(held.candidate_id, now.date())
         if notify is not None:
             notify(Candidate.get_by_id(held.candidate_id), held)

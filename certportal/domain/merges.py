@@ -152,14 +152,14 @@ def merge_candidates(survivor: Candidate, retired: Candidate, *, staff_user, rea
         recompute(survivor, today)
         audit.record(
             "candidates_merged", candidate=survivor, staff_user=staff_user,
-            subject=f"merge {merge.id}", before=retired.login_id,
-            after=f"{survivor.login_id}: " + ", ".join(
+            subject=f"merge {merge.id}", old_value=retired.login_id,
+            new_value=f"{survivor.login_id}: " + ", ".join(
                 f"{name} {len(ids)}" for name, ids in sorted(moved.items())
             ),
             reason=reason, ip_address=ip_address,
         )
         audit.record("candidate_retired_by_merge", candidate=retired, staff_user=staff_user,
-                     subject=f"merge {merge.id}", after=survivor.login_id, reason=reason,
+                     subject=f"merge {merge.id}", new_value=survivor.login_id, reason=reason,
                      ip_address=ip_address)
         if notify is not None:
             notify(survivor, retired)
@@ -213,5 +213,5 @@ def undo_merge(merge: CandidateMerge, *, staff_user, reason: str, today: date,
         recompute(retired, today)
         for record, other in ((survivor, retired), (retired, survivor)):
             audit.record("merge_undone", candidate=record, staff_user=staff_user,
-                         subject=f"merge {merge.id}", after=other.login_id, reason=reason,
+                         subject=f"merge {merge.id}", new_value=other.login_id, reason=reason,
                          ip_address=ip_address)

@@ -94,7 +94,7 @@ def create_staff(username: str, email: str, password: str, roles, display_name: 
             roles=",".join(role_names),
         )
         audit.record("staff_created", staff_user=actor, subject=f"staff {username}",
-                     after=staff_user.roles)
+                     new_value=staff_user.roles)
     return staff_user
 
 
@@ -107,7 +107,7 @@ def set_roles(staff_user: StaffUser, roles, actor: StaffUser | None = None) -> N
         staff_user.roles = ",".join(role_names)
         staff_user.save()
         audit.record("staff_roles_set", staff_user=actor, subject=f"staff {staff_user.username}",
-                     before=before, after=staff_user.roles)
+                     old_value=before, new_value=staff_user.roles)
 
 
 def disable_staff(staff_user: StaffUser, actor: StaffUser | None = None) -> None:

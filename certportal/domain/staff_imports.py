@@ -56,12 +56,12 @@ def run_import(kind: str, file_name: str, content: bytes, today: date, *, dry_ru
             if not dry_run:
                 audit.record("import_refused", staff_user=staff_user,
                              subject=f"import {kind} {path.name}",
-                             after=f"{len(refused.report.errors)} error(s)",
+                             new_value=f"{len(refused.report.errors)} error(s)",
                              ip_address=ip_address)
             raise
     if not dry_run:
         audit.record("import_applied", staff_user=staff_user,
-                     subject=f"import {kind} {path.name}", after=str(report),
+                     subject=f"import {kind} {path.name}", new_value=str(report),
                      ip_address=ip_address)
     return report
 

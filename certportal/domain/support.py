@@ -116,8 +116,8 @@ def assign_case(case: SupportCase, assignee, staff_user, ip_address: str = "") -
             case.status = "open"
         case.save()
         audit.record("case_assigned", candidate=case.candidate_id, staff_user=staff_user,
-                     subject=f"case {case.case_number}", before=before,
-                     after=assignee.username if assignee else "", ip_address=ip_address)
+                     subject=f"case {case.case_number}", old_value=before,
+                     new_value=assignee.username if assignee else "", ip_address=ip_address)
 
 
 def reply_to_case(case: SupportCase, body: str, staff_user, ip_address: str = "",
@@ -137,7 +137,7 @@ def reply_to_case(case: SupportCase, body: str, staff_user, ip_address: str = ""
             body=body,
         )
         audit.record("case_replied", candidate=case.candidate_id, staff_user=staff_user,
-                     subject=f"case {case.case_number}", after=case.contact_email,
+                     subject=f"case {case.case_number}", new_value=case.contact_email,
                      ip_address=ip_address)
         if notify is not None:
             notify(case, message)
@@ -160,7 +160,7 @@ def resolve_case(case: SupportCase, resolution: str, staff_user, ip_address: str
         SupportCaseMessage.create(case=case, staff_user=staff_user, kind="resolution",
                                   body=case.resolution)
         audit.record("case_resolved", candidate=case.candidate_id, staff_user=staff_user,
-                     subject=f"case {case.case_number}", before=before, after="resolved",
+                     subject=f"case {case.case_number}", old_value=before, new_value="resolved",
                      reason=case.resolution, ip_address=ip_address)
 
 

@@ -11,6 +11,7 @@ from certportal.models.catalog import (
     LogoFile,
 )
 from certportal.models.commerce import EcommerceTransaction, FulfillmentOrder, OrderLine
+from certportal.models.credentials import BadgeSigningKey, IssuedCredential, StatusListAllocation
 from certportal.models.mail import OutgoingEmail
 from certportal.models.people import (
     SETTINGS_QUESTIONS,
@@ -69,6 +70,9 @@ ALL_MODELS = [
     TranscriptCertification,
     TranscriptView,
     OutgoingEmail,
+    IssuedCredential,
+    BadgeSigningKey,
+    StatusListAllocation,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

@@ -65,6 +65,8 @@ class Candidate(TimestampedModel):
     is_netacad_student = BooleanField(null=True)
     verification_consent = BooleanField(null=True)
     settings_confirmed_at = DateTimeField(null=True)
+    # Whether search engines may list the candidate's public badge pages (Digital Badges).
+    badges_searchable = BooleanField(default=False)
 
     # Set when staff merged this record into another: its login ID then logs in there.
     merged_into = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="aliases")

@@ -64,3 +64,40 @@ def test_every_setting_from_the_environment_is_in_the_readmes_table():
             assert table.split(row, 1)[1].startswith(
                 f"`{setting.default}` |" if setting.default else "empty"
             ), setting.name
+
+
+def test_without_a_badge_signing_key_badges_are_off_outside_development(monkeypatch,
+                                                                        tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.delenv("BADGE_SIGNING_KEY", raising=False)
+    monkeypatch.delenv("CERTPORTAL_ENV", raising=False)
+    assert config.load(str(tmp_path))["BADGE_SIGNING_KEY"] == ""
+    assert not (tmp_path / "badge_signing_key").exists()
+
+
+def test_development_generates_a_badge_key_once_and_keeps_it(monkeypatch, tmp_path):
+    monkeypatch.delenv("BADGE_SIGNING_KEY", raising=False)
+    monkeypatch.setenv("CERTPORTAL_ENV", "development")
+    first = config.load(str(tmp_path))["BADGE_SIGNING_KEY"]
+    assert first.startswith("z3u2")
+    assert config.load(str(tmp_path))["BADGE_SIGNING_KEY"] == first
+    assert (tmp_path / "badge_signing_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_badge_keys_from_the_environment_are_checked(monkeypatch, tmp_path):
+    from certportal.domain import signing
+
+    key = signing.signing_key_to_text(signing.generate_signing_key())
+    retired = signing.public_key_multibase(signing.generate_signing_key())
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("BADGE_SIGNING_KEY", f" {key}\n")
+    monkeypatch.setenv("BADGE_RETIRED_KEYS", f"{retired}, ")
+    settings = config.load(str(tmp_path))
+    assert settings["BADGE_SIGNING_KEY"] == key
+    assert settings["BADGE_RETIRED_KEYS"] == (retired,)
+    monkeypatch.setenv("BADGE_RETIRED_KEYS", key)  # a secret key where a public one goes
+    with pytest.raises(config.ConfigError, match="BADGE_RETIRED_KEYS"):
+        config.load(str(tmp_path))
+    monkeypatch.setenv("BADGE_SIGNING_KEY", "not-a-key")
+    with pytest.raises(config.ConfigError, match="BADGE_SIGNING_KEY: a badge signing key is"):
+        config.load(str(tmp_path))

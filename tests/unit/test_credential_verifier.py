@@ -9,12 +9,7 @@ profile, each key's document and the status list; nothing from the network.
 Without node/npm these tests skip, except under CI=true, where they fail.
 """
 
-import hashlib
 import json
-import os
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -33,41 +28,9 @@ from tests.credential_samples import (
     signed_status_list,
     tampered,
 )
+from tests.independent_verifier import VERIFIER_DIR, run_verifier
 
-VERIFIER_DIR = Path(__file__).resolve().parents[1] / "verifier"
-INSTALL_STAMP = VERIFIER_DIR / "node_modules" / ".certportal-lock-sha256"
 NOW = "2026-06-01T00:00:00Z"
-MINIMUM_NODE = 20
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI", "") in {"true", "TRUE", "True", "1", "yes"}:
-        pytest.fail(f"{reason}; CI must run the independent credential verifier", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def node():
-    """The node binary, with the verifier's packages installed from the lock file."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        _unavailable("node and npm are not on PATH")
-    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout
-    if int(version.strip().lstrip("v").split(".")[0]) < MINIMUM_NODE:
-        _unavailable(f"Node {version.strip()} is older than {MINIMUM_NODE}")
-    lock = hashlib.sha256((VERIFIER_DIR / "package-lock.json").read_bytes()).hexdigest()
-    if not INSTALL_STAMP.is_file() or INSTALL_STAMP.read_text() != lock:
-        install = subprocess.run(
-            [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=VERIFIER_DIR,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if install.returncode != 0:
-            _unavailable(f"npm ci for the credential verifier failed: {install.stderr[-2000:]}")
-        INSTALL_STAMP.write_text(lock)
-    return node
 
 
 @pytest.fixture
@@ -75,27 +38,11 @@ def verify(node, tmp_path):
     """verify(credential, ...) -> one verdict per credential from verify.mjs."""
 
     def run(*credentials, status_list=None, now=NOW, extra_documents=()):
-        documents = {url: CONTEXTS_DIR / name for url, name in CONTEXT_FILES.items()}
         published = {ISSUER.id: issuer_document(), STATUS_LIST_URL: status_list}
         for key in (SIGNING_KEY, OLD_KEY):
             published[key_url(ISSUER.id, key)] = key_document(ISSUER.id, key)
         published.update(extra_documents)
-        for number, (url, document) in enumerate(published.items()):
-            if document is not None:
-                documents[url] = tmp_path / f"document-{number}.json"
-                documents[url].write_text(json.dumps(document))
-        command = [node, str(VERIFIER_DIR / "verify.mjs"), "--now", now]
-        for url, path in documents.items():
-            command += ["--document", f"{url}={path}"]
-        for number, credential in enumerate(credentials):
-            path = tmp_path / f"credential-{number}.json"
-            path.write_text(json.dumps(credential))
-            command += ["--credential", str(path)]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, result.stderr
-        verdicts = [json.loads(line) for line in result.stdout.splitlines()]
-        assert len(verdicts) == len(credentials), result.stdout
-        return verdicts
+        return run_verifier(node, tmp_path, credentials, published, now)
 
     return run
 

@@ -7,11 +7,10 @@ test_credential_verifier.py.
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
-import jsonschema
 import pytest
 
 from certportal.domain import credentials, status_list
-from certportal.domain.linked_data import canonicalize, parse_date_time_stamp
+from certportal.domain.linked_data import canonicalize
 from tests.credential_samples import (
     ISSUED,
     ISSUER,
@@ -22,26 +21,15 @@ from tests.credential_samples import (
     field_paths,
     issuer_document,
     keys,
+    schema_validator,
     signed_badge,
     signed_clr,
     signed_status_list,
     tampered,
     unsigned_badge,
-    vc2_achievement_credential_schema,
 )
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-def schema_validator():
-    checker = jsonschema.FormatChecker()
-
-    @checker.checks("date-time", raises=ValueError)
-    def is_date_time(value):
-        return not isinstance(value, str) or bool(parse_date_time_stamp(value))
-
-    schema = vc2_achievement_credential_schema()
-    return jsonschema.Draft201909Validator(schema, format_checker=checker)
 
 
 # --- the badge ------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def test_revocation_ends_the_certification_at_every_door(db):
     # The history and the audit log say so.
     event = CertificationEvent.get(CertificationEvent.candidate_certification == held,
                                    CertificationEvent.kind == "revoked")
-    assert event.description == "Certification revoked"
+    assert event.description == "Revoked: Exam fraud established"
     entry = AuditEvent.get(AuditEvent.action == "certification_revoked")
     assert (entry.staff_user_id, entry.candidate_id, entry.reason, entry.subject) == (
         support.id, john().id, "Exam fraud established", "certification CCNA")
@@ -81,16 +81,17 @@ def test_cli_revokes(app, db):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["certs", "revoke", "csco10000000", "CCNA", "--reason", "Fraud"])
     assert result.exit_code == 0, result.output
-    assert "Revoked CCNA of CSCO10000000;" in result.output
+    assert "Revoked CCNA of CSCO10000000." in result.output
     assert ccna().status == "revoked"
     told = OutgoingEmail.get(OutgoingEmail.kind == "certification_revoked")
     assert told.to_address == john().email and "Reason: Fraud" in told.body_text
     assert "http://localhost/support/cases/new" in told.body_text
     assert runner.invoke(args=["certs", "revoke", "CSCO10000000", "CCNA"]).exit_code != 0
     again = runner.invoke(args=["certs", "revoke", "CSCO10000000", "CCNA", "--reason", "x"])
-    assert "revoked already" in again.output
+    assert "already revoked: nothing changed" in again.output
     missing = runner.invoke(args=["certs", "revoke", "CSCO10000001", "CCIE-EI", "--reason", "x"])
-    assert missing.exit_code != 0 and "does not hold CCIE-EI" in missing.output
+    assert missing.exit_code != 0 and 'holds no certification with the code "CCIE-EI"' in \
+        missing.output
 
 
 def test_a_grant_names_the_staff_member_and_reason_in_the_audit_log(db):

@@ -109,3 +109,10 @@ def test_service_comes_back_after_a_postgresql_restart(own_postgres, app_config)
     own_postgres.start()
     assert verify().status_code == 404
     assert pool_status()["in_use"] == 0
+
+
+def test_building_the_app_opens_no_connection(app_config):
+    # gunicorn --preload builds the app once and forks it into every worker: a connection
+    # opened then would be one socket shared by all of them.
+    create_app(app_config)
+    assert pool_status() == {"opened": 0, "idle": 0, "in_use": 0}

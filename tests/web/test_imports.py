@@ -70,6 +70,22 @@ def test_exam_import_creates_unknown_candidates_and_earns_their_certification(ap
     assert result_row.import_batch.filename == "vue-results.csv"
 
 
+def test_an_import_issues_the_earned_certifications_badge_once(app, db, tmp_path):
+    day = TODAY - timedelta(days=10)
+    path = write(
+        tmp_path,
+        "vue-results.csv",
+        EXAM_HEADER + f"CSCO20000001,ana.silva@example.com,Ana,Silva,200-301,VUE-1,Pass,{day}\n",
+    )
+
+    run(app, "import", "exams", path)
+    run(app, "import", "exams", path)
+
+    (issued,) = held("CCNA", "CSCO20000001").credentials
+    assert (issued.valid_from, issued.valid_until) == (day, add_months(day, 36))
+    assert f'"validFrom":"{day}T00:00:00Z"' in issued.document
+
+
 def test_reimporting_the_same_file_changes_nothing(app, db, tmp_path):
     path = write(
         tmp_path,

@@ -1,0 +1,74 @@
+"""Running tests/verifier/verify.mjs, the independent credential verifier (Digital Bazaar's
+JavaScript stack on Node), from the tests.
+
+`node` is a session fixture: the node binary with the verifier's packages installed by
+`npm ci` from the committed lock file (again only when it changes). Without node/npm the
+tests using it skip, except under CI=true, where they fail.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from certportal.domain.linked_data import CONTEXT_FILES, CONTEXTS_DIR
+
+VERIFIER_DIR = Path(__file__).resolve().parent / "verifier"
+INSTALL_STAMP = VERIFIER_DIR / "node_modules" / ".certportal-lock-sha256"
+MINIMUM_NODE = 20
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI", "") in {"true", "TRUE", "True", "1", "yes"}:
+        pytest.fail(f"{reason}; CI must run the independent credential verifier", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def node():
+    """The node binary, with the verifier's packages installed from the lock file."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        _unavailable("node and npm are not on PATH")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout
+    if int(version.strip().lstrip("v").split(".")[0]) < MINIMUM_NODE:
+        _unavailable(f"Node {version.strip()} is older than {MINIMUM_NODE}")
+    lock = hashlib.sha256((VERIFIER_DIR / "package-lock.json").read_bytes()).hexdigest()
+    if not INSTALL_STAMP.is_file() or INSTALL_STAMP.read_text() != lock:
+        install = subprocess.run(
+            [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=VERIFIER_DIR,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if install.returncode != 0:
+            _unavailable(f"npm ci for the credential verifier failed: {install.stderr[-2000:]}")
+        INSTALL_STAMP.write_text(lock)
+    return node
+
+
+def run_verifier(node: str, folder: Path, credentials, published: dict, now: str) -> list[dict]:
+    """One verdict per credential; `published` maps URLs (issuer profile, key documents,
+    status lists) to the documents the verifier may load besides the shipped contexts."""
+    documents = {url: CONTEXTS_DIR / name for url, name in CONTEXT_FILES.items()}
+    for number, (url, document) in enumerate(published.items()):
+        if document is not None:
+            documents[url] = folder / f"document-{number}.json"
+            documents[url].write_text(json.dumps(document))
+    command = [node, str(VERIFIER_DIR / "verify.mjs"), "--now", now]
+    for url, path in documents.items():
+        command += ["--document", f"{url}={path}"]
+    for number, credential in enumerate(credentials):
+        path = folder / f"credential-{number}.json"
+        path.write_text(json.dumps(credential))
+        command += ["--credential", str(path)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    verdicts = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(verdicts) == len(credentials), result.stdout
+    return verdicts
