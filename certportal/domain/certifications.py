@@ -458,7 +458,7 @@ def revoke_certification(held: CandidateCertification, *, reason: str, staff_use
             staff_user=staff_user,
             subject=f"certification {code}",
             old_value=previous or "",
-            new_value="revoked",
+            new_value=f"revoked: {reason}",
             reason=reason,
         )
         held.status, held.revoked_at, held.revocation_reason = "revoked", now, reason

@@ -59,7 +59,7 @@ def test_revocation_ends_the_certification_at_every_door(db):
     entry = AuditEvent.get(AuditEvent.action == "certification_revoked")
     assert (entry.staff_user_id, entry.candidate_id, entry.reason, entry.subject) == (
         support.id, john().id, "Exam fraud established", "certification CCNA")
-    assert (entry.old_value, entry.new_value) == ("active", "revoked")
+    assert (entry.old_value, entry.new_value) == ("active", "revoked: Exam fraud established")
 
 
 def test_revocation_is_idempotent_and_survives_recompute(db):
