@@ -1,15 +1,17 @@
-"""Command-line tasks, one module per group: flask --app app db|catalog|demo|mail|import|certs …
+"""Command-line tasks, one module per group: flask --app app
+db|catalog|demo|mail|import|certs|fulfillment …
 
 Every command opens its own database connection and calls the same domain functions as the
 web views: one rule, two doors.
 """
 
-from certportal.cli import catalog, certs, database, demo, imports, mail
+from certportal.cli import catalog, certs, database, demo, fulfillment, imports, mail
 from certportal.cli.catalog import CATALOG_DIR
 
 __all__ = ["CATALOG_DIR", "init_app"]
 
-GROUPS = (database.group, catalog.group, demo.group, mail.group, imports.group, certs.group)
+GROUPS = (database.group, catalog.group, demo.group, mail.group, imports.group, certs.group,
+          fulfillment.group)
 
 
 def init_app(app):
