@@ -86,6 +86,32 @@ def _public_keys(name: str, raw: str) -> tuple[str, ...]:
             raise ConfigError(f"{name}: {key!r} is {error}") from None
     return keys
 
+def _currency(name: str, raw: str) -> str:
+    """An ISO 4217 code, upper case."""
+    code = raw.strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise ConfigError(f"{name} must be a three-letter ISO 4217 code, got {raw!r}")
+    return code
+
+
+# "card" covers debit and credit cards. Stripe's PayPal sends the candidate away to PayPal and
+# back to a return URL; it is not built yet (localstripe, which the tests run, has no PayPal).
+PAYMENT_METHOD_CHOICES = ("card",)
+
+
+def _payment_methods(name: str, raw: str) -> tuple[str, ...]:
+    """A comma-separated list of payment methods, each once, in the order given."""
+    methods = tuple(dict.fromkeys(
+        method.strip().lower() for method in raw.split(",") if method.strip()
+    ))
+    if "paypal" in methods:
+        raise ConfigError(f"{name}: PayPal is not available yet; use card (debit and credit)")
+    if not methods or any(method not in PAYMENT_METHOD_CHOICES for method in methods):
+        raise ConfigError(
+            f"{name} must list one or more of {', '.join(PAYMENT_METHOD_CHOICES)}, got {raw!r}"
+        )
+    return methods
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -158,6 +184,11 @@ ENVIRONMENT = DATABASE + (
     # More public keys to publish as the issuer's (badges signed by a key this database
     # never recorded).
     Setting("BADGE_RETIRED_KEYS", "", _public_keys),
+    # Kit orders (Certificates & Plaques): the currency kits are sold in, the "Tracking" fee
+    # in its cents, and the payment methods offered ("card" covers debit and credit cards).
+    Setting("KIT_CURRENCY", "USD", _currency),
+    Setting("KIT_TRACKING_PRICE_CENTS", "1000", _count),
+    Setting("PAYMENT_METHODS", "card", _payment_methods),
 )
 
 # Not read from the environment: the portal's policies, in one place.

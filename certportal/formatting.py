@@ -1,4 +1,5 @@
-"""Dates as the guide prints them, with no Flask: pages, emails and PDFs share them."""
+"""Dates and money as the guide prints them, with no Flask: pages, emails, PDFs and the
+domain's messages share them."""
 
 from datetime import date, datetime
 
@@ -23,3 +24,14 @@ def long_date(value: date | datetime | None) -> str:
         return ""
     weekday = WEEKDAY_NAMES[value.weekday()]
     return f"{weekday}, {MONTH_NAMES[value.month - 1]} {value.day}, {value.year}"
+
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def money(cents: int, currency: str = "USD") -> str:
+    """Integer cents as the guide prints a price: $15.00 (or 15.00 CHF without a symbol)."""
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    amount = f"{abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from flask import current_app, render_template
 
-from certportal.domain import accounts, mapping, support
+from certportal.domain import accounts, kits, mapping, support
 from certportal.domain import transcripts as transcript_rules
-from certportal.formatting import long_date
+from certportal.formatting import long_date, money
 from certportal.mail import queue_email
 from certportal.models import utcnow
-from certportal.web.navigation import absolute_url, public_transcript_url
+from certportal.web.navigation import absolute_section_url, absolute_url, public_transcript_url
 
 
 def _program() -> str:
@@ -231,3 +231,56 @@ def transcript_shared(candidate, transcript, to: str) -> None:
     message = transcript_preview(transcript)
     queue_email(kind=transcript_rules.EMAIL_KIND, to=to, subject=message.subject,
                 text=message.text, candidate=candidate)
+
+
+# --- Certificates & Plaques ----------------------------------------------------------------
+
+
+def congratulations(candidate, earning, items) -> None:
+    """F28: the candidate earned (or recertified, when its kits come again) a certification;
+    how to claim the initial kit. `items` are the kits it brings at their initial price."""
+    held = earning.held
+    certification = held.certification
+    recertified = earning.kind == "recertified"
+    _queue_rendered(
+        "congratulations",
+        kind="congratulations",
+        to=candidate.email,
+        subject=(
+            f"Congratulations on recertifying {certification.display_name}" if recertified
+            else f"Congratulations on your {certification.display_name} certification"
+        ),
+        candidate=candidate,
+        certification=certification,
+        held=held,
+        recertified=recertified,
+        kits=[(item.name, money(item.initial_price_cents, item.currency)) for item in items],
+        free=all(item.initial_price_cents == 0 for item in items),
+        login_url=absolute_url("auth.login"),
+        first_time_login_url=absolute_url("auth.first_time_login"),
+        mapped=candidate.password_hash is not None,
+    )
+
+
+def _kit_line_message(template: str, subject: str, line) -> None:
+    _queue_rendered(
+        template,
+        kind=template,
+        to=line.candidate.email,
+        subject=subject,
+        candidate=line.candidate,
+        line=line,
+        kit_name=kits.history_name(line),
+        history_url=absolute_section_url("certificates-plaques"),
+    )
+
+
+def kit_sent(line) -> None:
+    """A printed kit went out, with its tracking number."""
+    _kit_line_message("kit_sent", f"Your {kits.history_name(line)} is on its way", line)
+
+
+def kit_complete(line) -> None:
+    """A printed kit's fulfillment is complete."""
+    _kit_line_message("kit_complete",
+                      f"Your {kits.history_name(line)}: fulfillment complete", line)

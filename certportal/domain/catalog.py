@@ -250,6 +250,7 @@ KIT = EntryKind(
         "initial_price_cents": FieldSpec(check_cents, required=False),
         "additional_price_cents": FieldSpec(check_cents),
         "currency": FieldSpec(check_currency, required=False),
+        "free_on_recertification": FieldSpec(check_bool, required=False),
     },
 )
 

@@ -10,7 +10,14 @@ import math
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from certportal.models import Candidate, CandidateCertification, Certification, random_code
+from certportal.models import (
+    Candidate,
+    CandidateCertification,
+    Certification,
+    FulfillmentItem,
+    OrderLine,
+    random_code,
+)
 from certportal.models.base import READABLE_ALPHABET
 from certportal.models.compiled import INT, TEXT, CompiledQuery
 
@@ -197,6 +204,9 @@ class Verification:
     active_on: date | None
     expires_on: date | None
     revoked_on: date | None
+    # For a printed kit's own code: the kit ("CCNA Certificate") and its kind ("Certificate").
+    kit_name: str = ""
+    kit_kind: str = ""
 
     @property
     def grouped_code(self) -> str:
@@ -216,6 +226,9 @@ class Verification:
             "active_on": iso(self.active_on),
             "expires_on": iso(self.expires_on),
             "revoked_on": iso(self.revoked_on),
+            "printed_kit": (
+                {"name": self.kit_name, "kind": self.kit_kind} if self.kit_name else None
+            ),
         }
 
 
@@ -233,14 +246,52 @@ _HELD_BY_CODE = CompiledQuery(
 )
 
 
+# A printed kit's code (on a line sent for fulfillment) names its holder's certification.
+PRINTED_STATUSES = ("queued", "sent", "complete")
+_KIT_BY_CODE = CompiledQuery(
+    lambda code: OrderLine.select(
+        OrderLine.candidate, OrderLine.name, OrderLine.kind, FulfillmentItem.certification
+    )
+    .join(FulfillmentItem)
+    .where((OrderLine.verification_code == code) & OrderLine.status.in_(PRINTED_STATUSES))
+    .limit(1)
+    .tuples(),
+    TEXT,
+)
+_HELD_FOR_KIT = CompiledQuery(
+    lambda candidate_id, certification_id: CandidateCertification.select(
+        *HELD_COLUMNS, *CERTIFICATION_COLUMNS, *HOLDER_COLUMNS
+    )
+    .join(Certification)
+    .switch(CandidateCertification)
+    .join(Candidate)
+    .where(
+        (CandidateCertification.candidate == candidate_id)
+        & (CandidateCertification.certification == certification_id)
+    )
+    .limit(1),
+    INT,
+    INT,
+)
+
+
 def verify(code: str, today: date) -> Verification | None:
     """The certification behind a (normalized) code, or None for the neutral answer.
 
-    None alike for an unknown code, a certification not yet earned, and a holder who has
-    not consented to verification (F6): a third party cannot tell these apart.
+    The code is a certificate's or a printed kit's own (the kit verifies the certification
+    it was printed for, as it stands today). None alike for an unknown code, a certification
+    not yet earned, and a holder who has not consented to verification (F6): a third party
+    cannot tell these apart.
     """
     found = _HELD_BY_CODE(code)
     held = found[0] if found else None
+    kit_name = kit_kind = ""
+    if held is None:
+        kit = _KIT_BY_CODE(code)
+        if kit:
+            candidate_id, kit_name, kit_kind, certification_id = kit[0]
+            found = _HELD_FOR_KIT(candidate_id, certification_id)
+            held = found[0] if found else None
     if held is None or held.active_on is None or held.candidate.verification_consent is not True:
         return None
     if is_revoked(held):
@@ -252,7 +303,7 @@ def verify(code: str, today: date) -> Verification | None:
     else:
         return None
     return Verification(
-        code=held.verification_code,
+        code=code,
         holder_name=held.candidate.full_name,
         localized_name=held.candidate.localized_full_name,
         certification=held.certification.display_name,
@@ -261,4 +312,6 @@ def verify(code: str, today: date) -> Verification | None:
         active_on=held.active_on,
         expires_on=held.expires_on,
         revoked_on=held.revoked_at.date() if held.revoked_at else None,
+        kit_name=kit_name,
+        kit_kind=kit_kind,
     )

@@ -226,7 +226,7 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
             stored = held_rows.get(key)
             if stored is None:
                 new_rows.append(
-                    (candidate_id, certification_ids[code], *values, "", False, now, now)
+                    (candidate_id, certification_ids[code], *values, "", now, now)
                 )
                 new_events_for.append((key, events))
                 continue
@@ -267,7 +267,6 @@ def _recompute_chunk(ids, rules, certification_ids, today) -> None:
                 CandidateCertification.certification,
                 *state_columns,
                 CandidateCertification.revocation_reason,
-                CandidateCertification.initial_kit_claimed,
                 CandidateCertification.created_at,
                 CandidateCertification.updated_at,
                 CandidateCertification.verification_code,

@@ -3,6 +3,8 @@
 from datetime import date, datetime, timedelta
 
 from certportal.db import database
+from certportal.domain import kits
+from certportal.domain.addresses import clean_shipping_address
 from certportal.domain.certifications import recompute
 from certportal.domain.lifecycle import add_months
 from certportal.domain.mapping import email_key, fold_name, name_key
@@ -11,19 +13,14 @@ from certportal.models import (
     Agreement,
     AgreementAcceptance,
     Candidate,
-    CandidateCertification,
     CeCredit,
     Certification,
     CertificationGrant,
-    EcommerceTransaction,
     Exam,
     ExamResult,
-    FulfillmentItem,
-    FulfillmentOrder,
-    OrderLine,
     StaffUser,
-    random_code,
 )
+from certportal.payments import IntentState, PaymentStatus
 
 DEMO_PASSWORD = "certportal-demo"  # noqa: S105 (published demo login)
 STAFF_PASSWORD = "certportal-staff"  # noqa: S105
@@ -145,15 +142,6 @@ def _grant(candidate, code: str, granted_on: date, reason: str) -> None:
     )
 
 
-def _mark_kits_claimed(candidate, *codes: str) -> None:
-    CandidateCertification.update(initial_kit_claimed=True).where(
-        (CandidateCertification.candidate == candidate)
-        & CandidateCertification.certification.in_(
-            Certification.select(Certification.id).where(Certification.code.in_(codes))
-        )
-    ).execute()
-
-
 def _ce_credit(candidate, *, points, active_on, inactive_on, updated_on, provider, import_source,
                external_id, name="Cisco CE Credits"):
     return CeCredit.create(
@@ -163,43 +151,41 @@ def _ce_credit(candidate, *, points, active_on, inactive_on, updated_on, provide
     )
 
 
-def _kit(code: str, kind: str = "Certificate") -> FulfillmentItem:
-    return (
-        FulfillmentItem.select()
-        .join(Certification)
-        .where((Certification.code == code) & (FulfillmentItem.kind == kind))
-        .get()
-    )
+# Where John's kits went (his record keeps the guide's address, whose ZIP code is made up).
+JOHN_SHIP_TO = {
+    "first_name": "John", "last_name": "Doe", "email": "csco10000000@certportal.example",
+    "phone": "+1 919 555 0100", "address_line1": "Test123test Test2 Cor",
+    "address_line2": "Line 3 Cor", "city": "Raleigh", "state": "North Carolina",
+    "postal_code": "27601", "country": "US",
+}
+DEMO_TERMS = kits.ShopTerms()
 
 
-def _order(candidate, *, placed_on, lines, tracking, payment_method, status, today):
-    shipping = 1000 if tracking else 0
-    total = sum(price for _, price, _ in lines) + shipping
-    order = FulfillmentOrder.create(
-        candidate=candidate, tracking=tracking, shipping_cents=shipping, total_cents=total,
-        payment_method=payment_method, status=status,
-        ship_to={"first_name": candidate.first_name, "last_name": candidate.last_name,
-                 "city": candidate.city, "country": candidate.country},
-        created_at=datetime.combine(placed_on, datetime.min.time()),
+def _order(candidate, codes, *, placed_on: date, tracking=False, sent_after=None,
+           complete_after=None, tracking_number=""):
+    """A past order placed through the same rules as the pages', paid if it costs anything,
+    then moved along the fulfillment queue."""
+    at = datetime.combine(placed_on, datetime.min.time()) + timedelta(hours=10)
+    prices = {offer.code: offer.price_cents
+              for offer in kits.kit_offers(candidate, placed_on, DEMO_TERMS)}
+    order = kits.place_order(
+        candidate, codes=codes, seen_prices=prices, tracking=tracking,
+        address=clean_shipping_address(JOHN_SHIP_TO), submission_key=kits.new_submission_key(),
+        terms=DEMO_TERMS, today=placed_on, now=at,
     )
-    for item, price, is_initial in lines:
-        sent_on = placed_on + timedelta(days=20) if status == "complete" else None
-        OrderLine.create(
-            order=order, candidate=candidate, item=item,
-            name=f"{item.certification.name} ({item.kind})", price_cents=price,
-            is_initial_claim=is_initial, verification_code=random_code(16),
-            queued_on=placed_on, sent_on=sent_on,
-            completed_on=placed_on + timedelta(days=40) if status == "complete" else None,
-            status="Complete" if status == "complete" else "Queued",
+    if order.status != "submitted":
+        paid = IntentState(
+            intent_id=f"pi_demo_{order.reference.lower()}", status=PaymentStatus.PAID,
+            provider_status="succeeded", amount_cents=order.total_cents,
+            currency=order.currency, order_reference=order.reference, attempt=1,
         )
-    EcommerceTransaction.create(
-        candidate=candidate, order=order,
-        occurred_at=datetime.combine(placed_on, datetime.min.time()) + timedelta(hours=10),
-        description=("Initial kit claim" if total == 0 else "Kit purchase")
-        + (" with trackable shipping" if tracking else ""),
-        item_count=len(lines), amount_cents=total, payment_method=payment_method,
-        status="Completed", reference=random_code(10),
-    )
+        kits.settle(order, paid, today=placed_on, now=at + timedelta(minutes=2))
+    for line in kits.lines_of(order):
+        if sent_after is not None:
+            line = kits.mark_sent(line, tracking_number or "1Z999AA10123456784",
+                                  today=placed_on + sent_after)
+        if complete_after is not None:
+            kits.mark_complete(line, today=placed_on + complete_after)
     return order
 
 
@@ -255,15 +241,15 @@ def _sample_candidate(today: date) -> Candidate:
     for code, granted_on in (("CCENT", date(2019, 12, 9)), ("CCNA-RS", date(2019, 12, 8))):
         _grant(john, code, granted_on, "Migrated record")
     recompute(john, today)
-    _mark_kits_claimed(john, "CCNA", "CCIE-EI", "CCENT", "CCNA-RS")
 
-    _order(john, placed_on=ccna_passed + timedelta(days=14),
-           lines=[(_kit("CCNA"), 0, True)], tracking=False, payment_method="none",
-           status="complete", today=today)
-    _order(john, placed_on=today - timedelta(days=30),
-           lines=[(_kit("CCIE-EI", "Plaque"), _kit("CCIE-EI", "Plaque").additional_price_cents,
-                   False)],
-           tracking=True, payment_method="credit", status="queued", today=today)
+    # Kits: CCNA's claimed and delivered; CCIE EI's certificate and plaque claimed and on
+    # their way; a second plaque bought last month with tracking, paid by card, queued. The
+    # specialist's free kit is not claimed yet (Home says so).
+    _order(john, ["CCNA-CERT"], placed_on=ccna_passed + timedelta(days=14),
+           sent_after=timedelta(days=20), complete_after=timedelta(days=40))
+    _order(john, ["CCIE-EI-CERT", "CCIE-EI-PLAQUE"], placed_on=encor_passed + timedelta(days=10),
+           sent_after=timedelta(days=30))
+    _order(john, ["CCIE-EI-PLAQUE"], placed_on=today - timedelta(days=30), tracking=True)
     return john
 
 

@@ -24,11 +24,13 @@ from certportal.models import (
     CandidateCertification,
     CandidateMerge,
     CeCredit,
+    CertificationEarning,
     CertificationGrant,
     EcommerceTransaction,
     EmailToken,
     ExamResult,
     FulfillmentOrder,
+    KitEntitlement,
     LoginSession,
     OrderLine,
     SupportCase,
@@ -44,6 +46,8 @@ MOVABLE = (
     ("CE credits", CeCredit),
     ("Certification grants", CertificationGrant),
     ("Certifications", CandidateCertification),
+    ("Kit earnings", CertificationEarning),
+    ("Kit entitlements", KitEntitlement),
     ("Agreements", AgreementAcceptance),
     ("Orders", FulfillmentOrder),
     ("Kit lines", OrderLine),
@@ -78,10 +82,27 @@ class MergePreview:
         return sum(count for _, count, _ in self.moves)
 
 
-def _rows_to_move(model, survivor: Candidate, retired: Candidate) -> tuple[list[int], int]:
-    """Ids of the retired record's rows that move, and how many stay behind."""
+# Rows that belong to another moving row: they move with it (an earning with its
+# certification, a kit entitlement with its earning), or stay behind with it.
+_FOLLOWS = {
+    CertificationEarning: (CertificationEarning.held, CandidateCertification),
+    KitEntitlement: (KitEntitlement.earning, CertificationEarning),
+}
+
+
+def _rows_to_move(model, survivor: Candidate, retired: Candidate,
+                  moving: dict | None = None) -> tuple[list[int], int]:
+    """Ids of the retired record's rows that move, and how many stay behind. `moving`: the
+    ids already chosen to move, by model (the tables are taken in MOVABLE's order)."""
     ids = [row_id for (row_id,) in model.select(model.id).where(model.candidate == retired)
            .order_by(model.id).tuples()]
+    follows = _FOLLOWS.get(model)
+    if follows is not None and ids:
+        owner_field, owner_model = follows
+        owners = set((moving or {}).get(owner_model, ()))
+        moving_ids = [row_id for row_id, owner in model.select(model.id, owner_field)
+                      .where(model.id.in_(ids)).tuples() if owner in owners]
+        return moving_ids, len(ids) - len(moving_ids)
     key = _ONE_PER_CANDIDATE.get(model)
     if key is None or not ids:
         return ids, 0
@@ -102,10 +123,10 @@ def _check_pair(survivor: Candidate, retired: Candidate) -> None:
 def preview_merge(survivor: Candidate, retired: Candidate) -> MergePreview:
     """What a merge of `retired` into `survivor` would move; nothing is written."""
     _check_pair(survivor, retired)
-    moves = []
+    moves, moving = [], {}
     for label, model in MOVABLE:
-        moving, staying = _rows_to_move(model, survivor, retired)
-        moves.append((label, len(moving), staying))
+        moving[model], staying = _rows_to_move(model, survivor, retired, moving)
+        moves.append((label, len(moving[model]), staying))
     return MergePreview(survivor, retired, moves)
 
 
@@ -124,8 +145,10 @@ def merge_candidates(survivor: Candidate, retired: Candidate, *, staff_user, rea
         retired = Candidate.get_by_id(retired.id)
         _check_pair(survivor, retired)
         moved: dict[str, list[int]] = {}
+        moving = {}
         for _, model in MOVABLE:
-            ids, _ = _rows_to_move(model, survivor, retired)
+            ids, _ = _rows_to_move(model, survivor, retired, moving)
+            moving[model] = ids
             if ids:
                 model.update(candidate=survivor).where(model.id.in_(ids)).execute()
                 moved[model._meta.table_name] = ids

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from certportal.db import database
+from certportal.domain import kits
 from certportal.models import (
     SETTINGS_QUESTIONS,
     AuditEvent,
@@ -12,7 +13,6 @@ from certportal.models import (
     CeCredit,
     Certification,
     ExamResult,
-    FulfillmentItem,
     certifications_of,
     utcnow,
 )
@@ -92,15 +92,9 @@ def attention_items(candidate: Candidate, today: date) -> list[Attention]:
         .where(CandidateCertification.expires_on <= today + EXPIRY_NOTICE)
         .order_by(CandidateCertification.expires_on)
     ]
-    free_kits = FulfillmentItem.select(FulfillmentItem.certification).where(
-        FulfillmentItem.initial_price_cents == 0
-    )
     items += [
-        Attention("claim_kit", held.certification)
-        for held in certifications_of(candidate, "active").where(
-            (CandidateCertification.initial_kit_claimed == False)  # noqa: E712
-            & CandidateCertification.certification.in_(free_kits)
-        )
+        Attention("claim_kit", certification)
+        for certification in kits.free_kits_to_claim(candidate, today)
     ]
     return items
 

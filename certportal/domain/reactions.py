@@ -8,13 +8,30 @@ a recompute that changes nothing records no events, and the same change may come
 
 from collections.abc import Callable, Sequence
 
-from certportal.domain import badges
+from certportal.domain import badges, kits
 from certportal.models import Candidate, CertificationEvent
 
 Handler = Callable[[Candidate, Sequence[CertificationEvent]], None]
 
+
+def _earnings(candidate: Candidate, events: Sequence[CertificationEvent]) -> None:
+    """An earning brings its initial kits and one congratulations email (F18, F28)."""
+    from flask import has_app_context
+
+    congratulate = None
+    if has_app_context():
+        # Imported here: messages render the app's templates, and they import the domain.
+        from certportal import notifications
+
+        congratulate = notifications.congratulations
+    # Outside the application (scripts, the test seed) the earnings are recorded now and
+    # announced by `flask --app app mail send-pending`.
+    kits.record_earnings(candidate, events, congratulate=congratulate)
+
+
 HANDLERS: list[Handler] = [
     badges.after_certification_events,  # issue or re-issue the certification's badge
+    _earnings,  # the free initial kit, and the congratulations email
 ]
 
 

@@ -10,7 +10,14 @@ from certportal.models.catalog import (
     JSONTextField,
     LogoFile,
 )
-from certportal.models.commerce import EcommerceTransaction, FulfillmentOrder, OrderLine
+from certportal.models.commerce import (
+    CertificationEarning,
+    EcommerceTransaction,
+    FulfillmentOrder,
+    KitEntitlement,
+    OrderLine,
+    ProcessedWebhookEvent,
+)
 from certportal.models.credentials import BadgeSigningKey, IssuedCredential, StatusListAllocation
 from certportal.models.mail import OutgoingEmail
 from certportal.models.people import (
@@ -63,9 +70,12 @@ ALL_MODELS = [
     CertificationEvent,
     CertificationGrant,
     CeCredit,
+    CertificationEarning,
     FulfillmentOrder,
     OrderLine,
+    KitEntitlement,
     EcommerceTransaction,
+    ProcessedWebhookEvent,
     Transcript,
     TranscriptCertification,
     TranscriptView,

@@ -76,9 +76,13 @@ class FulfillmentItem(BaseModel):
     certification = ForeignKeyField(Certification, on_delete="CASCADE", backref="kits")
     name = CharField(max_length=200)
     kind = CharField(max_length=32)  # Certificate | Plaque | Letter
+    # The price of the kit claimed with an earning of its certification (the guide's free
+    # initial kit), once per earning; every further copy costs additional_price_cents.
     initial_price_cents = IntegerField(default=0)
     additional_price_cents = IntegerField()
     currency = CharField(max_length=3, default="USD")
+    # Whether a recertification is an earning that brings the initial price again.
+    free_on_recertification = BooleanField(default=False)
 
 
 class CatalogLoad(BaseModel):

@@ -1,7 +1,6 @@
 """What a candidate has done and earned: exam results, agreements, CE credits, certifications."""
 
 from peewee import (
-    BooleanField,
     CharField,
     DateField,
     DateTimeField,
@@ -74,7 +73,6 @@ class CandidateCertification(TimestampedModel):
     badge_id = CharField(max_length=24, unique=True)
     revoked_at = DateTimeField(null=True)
     revocation_reason = TextField(default="")
-    initial_kit_claimed = BooleanField(default=False)
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:

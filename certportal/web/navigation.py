@@ -2,8 +2,9 @@
 to come, and links to a page from outside the portal (emails, QR codes, share links)."""
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,27 @@ def section_url(key: str) -> str:
 
 def absolute_url(endpoint: str, **values) -> str:
     """A page's address on the portal's public BASE_URL, for links read outside the portal
-    (emails, QR codes, share links): never the host a request happened to name."""
-    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
+    (emails, QR codes, share links): never the host a request happened to name.
+
+    It works without a request too (an import run on the command line congratulates the
+    candidates it made certified); a request context pushed for it would run the teardown
+    that closes the database, inside the caller's transaction.
+    """
+    base_url = current_app.config["BASE_URL"]
+    if has_request_context():
+        return base_url + url_for(endpoint, **values)
+    base = urlsplit(base_url)
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
+                                       url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def absolute_section_url(key: str) -> str:
+    """A navigation section's address on BASE_URL, for emails."""
+    section = SECTIONS_BY_KEY[key]
+    if section.endpoint == "main.upcoming":
+        return absolute_url(section.endpoint, key=key)
+    return absolute_url(section.endpoint)
 
 
 def public_transcript_url(transcript) -> str:

@@ -7,18 +7,11 @@ from flask import current_app, g, url_for
 from flask_wtf.csrf import generate_csrf
 
 from certportal.domain import certificates, logos
-from certportal.formatting import guide_date, long_date
+from certportal.formatting import guide_date, long_date, money
 from certportal.web.login import home_url
 from certportal.web.navigation import CANDIDATE_SECTIONS, section_url, staff_sections
 
 __all__ = ["guide_date", "long_date", "money", "init_app"]
-
-
-def money(cents: int, currency: str = "USD") -> str:
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
-    amount = f"{abs(cents) // 100:,}.{abs(cents) % 100:02d}"
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
 
 
 def pdf_certificate_available(held) -> bool:

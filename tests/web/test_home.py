@@ -2,7 +2,13 @@
 
 from datetime import date, timedelta
 
-from certportal.models import Candidate, CandidateCertification, Certification
+from certportal.models import (
+    Candidate,
+    CandidateCertification,
+    Certification,
+    KitEntitlement,
+    utcnow,
+)
 from tests.conftest import log_in
 
 
@@ -49,7 +55,7 @@ def test_new_account_must_confirm_settings_before_anything_else(client, db):
 
 
 def test_nothing_to_do_says_so(candidate_client, db):
-    CandidateCertification.update(initial_kit_claimed=True).execute()
+    KitEntitlement.update(claimed_at=utcnow()).execute()
     assert "Nothing needs your attention right now." in candidate_client.get("/").text
 
 

@@ -122,6 +122,7 @@ def test_json_answer_for_an_active_certification(client, db):
         "active_on": ccna.active_on.isoformat(),
         "expires_on": ccna.expires_on.isoformat(),
         "revoked_on": None,
+        "printed_kit": None,
     }
     assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
 
@@ -168,3 +169,34 @@ class TestRateLimit:
         limited = client.get(f"/verify/{UNKNOWN_CODE}")
         assert limited.status_code == 429
         assert "Too many attempts" in limited.text
+
+
+def johns_kit_line(name):
+    from certportal.models import OrderLine
+
+    return OrderLine.get((OrderLine.name == name) & (OrderLine.status.in_(("sent", "complete"))))
+
+
+def test_a_printed_kits_own_code_verifies_the_certification_it_was_printed_for(client, db):
+    line = johns_kit_line("CCNA Certificate")
+    page = client.get(f"/verify/{group_code(line.verification_code)}").text
+    assert "Certification active" in page
+    assert "<dt>Printed kit</dt><dd>CCNA Certificate (Certificate)</dd>" in page
+    assert "CCNA (CCNA)" in page and "John Doe" in page
+    answer = client.get(f"/api/v1/verifications/{line.verification_code}").json
+    assert answer["printed_kit"] == {"name": "CCNA Certificate", "kind": "Certificate"}
+    assert answer["certification"] == "CCNA (CCNA)" and answer["status"] == "active"
+
+
+def test_a_kit_not_yet_paid_or_of_a_holder_without_consent_is_not_verifiable(client, db):
+    from certportal.domain import kits
+    from certportal.models import OrderLine
+
+    line = johns_kit_line("CCNA Certificate")
+    OrderLine.update(status="pending").where(OrderLine.id == line.id).execute()
+    assert NEUTRAL in client.get(f"/verify/{line.verification_code}").text
+    OrderLine.update(status="complete").where(OrderLine.id == line.id).execute()
+    withdraw_consent()
+    response = client.get(f"/api/v1/verifications/{line.verification_code}")
+    assert response.status_code == 404 and response.json["error"] == "not_verifiable"
+    assert kits.line_by_code(line.verification_code).id == line.id
