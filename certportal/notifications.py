@@ -280,6 +280,21 @@ def kit_sent(line) -> None:
     _kit_line_message("kit_sent", f"Your {kits.history_name(line)} is on its way", line)
 
 
+def kit_cancelled(line, refunded_cents: int) -> None:
+    """Staff cancelled a printed kit before it was sent; what was paid for it is refunded."""
+    _queue_rendered(
+        "kit_cancelled",
+        kind="kit_cancelled",
+        to=line.candidate.email,
+        subject=f"Your {kits.history_name(line)} was cancelled",
+        candidate=line.candidate,
+        line=line,
+        kit_name=kits.history_name(line),
+        refund=money(refunded_cents, line.currency) if refunded_cents else "",
+        history_url=absolute_section_url("certificates-plaques"),
+    )
+
+
 def kit_complete(line) -> None:
     """A printed kit's fulfillment is complete."""
     _kit_line_message("kit_complete",

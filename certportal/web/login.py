@@ -81,6 +81,16 @@ def pending_staff():
     return staff_user
 
 
+def count_code_failure() -> int:
+    """One more wrong code since the password; how many so far."""
+    pending = session.get("staff_pending")
+    if not isinstance(pending, dict):
+        return 0
+    pending["failures"] = int(pending.get("failures", 0)) + 1
+    session["staff_pending"] = pending
+    return pending["failures"]
+
+
 def pending_next() -> str:
     pending = session.get("staff_pending")
     return pending.get("next", "") if isinstance(pending, dict) else ""

@@ -105,6 +105,8 @@ STAFF_SECTIONS = (
     StaffSection("candidates", "Candidates", "staff.candidates_search", ("support", "auditor")),
     StaffSection("cases", "Support cases", "staff.cases", ("support", "auditor")),
     StaffSection("imports", "Imports", "staff.imports", ("support", "auditor")),
+    StaffSection("fulfillment", "Fulfillment", "staff.fulfillment",
+                 ("fulfillment", "auditor")),
     StaffSection("catalog", "Catalog", "staff.catalog",
                  ("support", "fulfillment", "auditor")),
     StaffSection("audit", "Audit log", "staff.audit_log", ("auditor",)),

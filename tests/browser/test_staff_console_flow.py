@@ -94,11 +94,28 @@ def test_merge_from_the_case(any_page, live_server):
     expect(page.get_by_text("CSCO10000004 was merged into CSCO10000003.")).to_be_visible()
 
 
+def test_mark_a_kit_sent(any_page, live_server):
+    page = any_page
+    sign_in_staff(page, live_server, "fulfillment")
+    page.get_by_role("navigation", name="Staff console").get_by_role(
+        "link", name="Fulfillment").click()
+    expect(page.get_by_role("heading", level=1, name="Fulfillment")).to_be_visible()
+    first = page.locator(".kit-queue > li").first
+    code = first.locator("h2 code").inner_text()
+    first.get_by_label("Carrier tracking number").fill("1Z 999 AA1 0123")
+    first.get_by_role("button", name="Mark sent").click()
+    expect(page.get_by_text(f"Kit {code} marked sent; the candidate was emailed.")
+           ).to_be_visible()
+    page.get_by_role("link", name="Sent", exact=True).click()
+    expect(page.get_by_text("tracking 1Z 999 AA1 0123")).to_be_visible()
+
+
 def test_every_console_page_passes_axe(page, live_server, console_errors):
     sign_in_staff(page, live_server, "admin")
     assert_no_axe_violations(page)
     nav = page.get_by_role("navigation", name="Staff console")
-    for name in ("Candidates", "Support cases", "Imports", "Catalog", "Audit log"):
+    for name in ("Candidates", "Support cases", "Imports", "Fulfillment", "Catalog",
+                 "Audit log"):
         nav.get_by_role("link", name=name).click()
         expect(page.get_by_role("heading", level=1, name=name, exact=False)).to_be_visible()
         assert_no_axe_violations(page)

@@ -17,6 +17,7 @@ from certportal.models import (
     ExamResult,
     LoginSession,
     LoginThrottle,
+    OrderLine,
     OutgoingEmail,
     StaffUser,
     SupportCase,
@@ -32,6 +33,13 @@ def merge_case_number():
     return SupportCase.get(SupportCase.kind == "merge").case_number
 
 
+def placeholders():
+    """The demo's merge case, a queued kit and its order, for the URLs below."""
+    kit = OrderLine.select().where(OrderLine.status == "queued").order_by(OrderLine.id).first()
+    return {"case": merge_case_number(), "kit": kit.verification_code,
+            "order": kit.order.reference}
+
+
 # Every console page a GET reaches, and the roles that may open it (admin: all of them).
 PAGES = {
     "/staff": ("admin", "support", "fulfillment", "auditor"),
@@ -45,6 +53,9 @@ PAGES = {
     "/staff/merge?survivor=CSCO10000003&retired=CSCO10000004": ("admin", "support"),
     "/staff/catalog": ("admin", "support", "fulfillment", "auditor"),
     "/staff/audit": ("admin", "auditor"),
+    "/staff/fulfillment": ("admin", "fulfillment", "auditor"),
+    "/staff/fulfillment?status=sent": ("admin", "fulfillment", "auditor"),
+    "/staff/fulfillment/orders/{order}/packing-slip.pdf": ("admin", "fulfillment", "auditor"),
 }
 # Every form a POST reaches, and the roles that may send it.
 ACTIONS = {
@@ -61,15 +72,18 @@ ACTIONS = {
     "/staff/cases/{case}/resolve": ("admin", "support"),
     "/staff/merge": ("admin", "support"),
     "/staff/merges/1/undo": ("admin",),
+    "/staff/fulfillment/{kit}/sent": ("admin", "fulfillment"),
+    "/staff/fulfillment/{kit}/complete": ("admin", "fulfillment"),
+    "/staff/fulfillment/{kit}/cancel": ("admin", "fulfillment"),
 }
 
 
 @pytest.mark.parametrize("role", STAFF_ROLES)
 def test_every_page_opens_for_its_roles_and_is_404_for_the_others(staff_client, db, role):
     client = staff_client(role)
-    case = merge_case_number()
+    names = placeholders()
     for url, allowed in PAGES.items():
-        response = client.get(url.format(case=case))
+        response = client.get(url.format(**names))
         expected = 200 if role in allowed else 404
         assert response.status_code == expected, (role, url, response.status_code)
 
@@ -78,9 +92,9 @@ def test_every_page_opens_for_its_roles_and_is_404_for_the_others(staff_client, 
 def test_every_form_refuses_roles_it_does_not_name(staff_client, db, role):
     client = staff_client(role)
     token = csrf_token_from(client.get("/staff/catalog").text)
-    case = merge_case_number()
+    names = placeholders()
     for url, allowed in ACTIONS.items():
-        response = client.post(url.format(case=case), data={"csrf_token": token})
+        response = client.post(url.format(**names), data={"csrf_token": token})
         if role in allowed:
             assert response.status_code != 404 or url.startswith("/staff/merges/"), (role, url)
         else:
@@ -96,8 +110,9 @@ def test_the_nav_lists_only_what_the_role_opens(staff_client, db):
 
 
 def test_candidates_and_visitors_get_no_console(candidate_client, client, app):
+    names = placeholders()
     for url in PAGES:
-        assert candidate_client.get(url.format(case="SC-X")).status_code == 404
+        assert candidate_client.get(url.format(**names)).status_code == 404
     anonymous = app.test_client()
     response = anonymous.get("/staff/candidates")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
@@ -106,9 +121,10 @@ def test_candidates_and_visitors_get_no_console(candidate_client, client, app):
 
 def test_every_form_needs_the_csrf_token(staff_client, db):
     client = staff_client("admin")
-    case = merge_case_number()
+    names = placeholders()
     for url in ACTIONS:
-        response = client.post(url.format(case=case), data={"reason": "x", "email": "a@b.cc"})
+        response = client.post(url.format(**names), data={
+            "reason": "x", "email": "a@b.cc", "tracking_number": "1Z999"})
         assert response.status_code == 400, url
     assert not AuditEvent.select().where(AuditEvent.action.in_(
         ["email_corrected", "login_throttles_cleared", "sessions_ended_by_staff"])).exists()
@@ -428,3 +444,70 @@ def test_an_upload_over_the_limit_is_refused_beside_the_field(staff_client, db):
 
     response = upload(staff_client("support"), b"x" * (MAX_UPLOAD_BYTES + 10))
     assert response.status_code == 422 and "The file is larger than 5 MB." in response.text
+
+
+# --- Fulfillment ---------------------------------------------------------------------------
+
+
+def test_mark_sent_then_complete_from_the_queue(staff_client, db):
+    client = staff_client("fulfillment")
+    code = placeholders()["kit"]
+    page = client.get("/staff/fulfillment")
+    assert code in page.text and "Packing slip (PDF)" in page.text
+    bad = client.post(f"/staff/fulfillment/{code}/sent", data={
+        "tracking_number": "", "csrf_token": csrf_token_from(page.text)})
+    assert bad.status_code == 422 and "Enter the carrier&#39;s tracking number." in bad.text
+    assert OrderLine.get(OrderLine.verification_code == code).status == "queued"
+    sent = client.post(f"/staff/fulfillment/{code}/sent", data={
+        "tracking_number": "1Z 999 AA1 0123", "csrf_token": csrf_token_from(page.text)})
+    assert sent.status_code == 303
+    line = OrderLine.get(OrderLine.verification_code == code)
+    assert (line.status, line.tracking_number) == ("sent", "1Z 999 AA1 0123")
+    email = OutgoingEmail.get(OutgoingEmail.kind == "kit_sent")
+    assert "1Z 999 AA1 0123" in email.body_text and email.to_address == line.candidate.email
+    assert code in client.get("/staff/fulfillment?status=sent").text
+    done = client.post(f"/staff/fulfillment/{code}/complete", data={
+        "csrf_token": csrf_token_from(page.text)})
+    assert done.status_code == 303
+    assert OrderLine.get(OrderLine.verification_code == code).status == "complete"
+    assert {"kit_marked_sent", "kit_marked_complete"} <= {e.action for e in AuditEvent.select()}
+
+
+def test_a_paid_kit_needs_the_payment_provider_to_be_cancelled(staff_client, db):
+    from certportal.domain.fulfillment_queue import refund_due
+
+    client = staff_client("fulfillment")
+    line = next(line for line in OrderLine.select().where(OrderLine.status == "queued")
+                if refund_due(line))
+    page = client.get("/staff/fulfillment")
+    response = client.post(f"/staff/fulfillment/{line.verification_code}/cancel", data={
+        "reason": "Out of stock", "csrf_token": csrf_token_from(page.text)})
+    assert response.status_code == 422 and "Payments are not configured" in response.text
+    assert OrderLine.get_by_id(line.id).status == "queued"
+
+
+def test_the_packing_slip_is_a_pdf_attachment(staff_client, db):
+    reference = placeholders()["order"]
+    response = staff_client("fulfillment").get(
+        f"/staff/fulfillment/orders/{reference}/packing-slip.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert staff_client("fulfillment").get(
+        "/staff/fulfillment/orders/NOPE/packing-slip.pdf").status_code == 404
+
+
+def test_five_wrong_codes_send_the_staff_member_back_to_the_password(client, db):
+    log_in(client, "auditor", "certportal-staff")
+    token = csrf_token_from(client.get("/staff/sign-in").text)
+    right = pyotp.TOTP(demo_totp_secret("auditor")).now()
+    wrong = f"{(int(right) + 500000) % 1000000:06d}"
+    for _ in range(4):
+        assert client.post("/staff/sign-in", data={"code": wrong, "csrf_token": token}
+                           ).status_code == 422
+    fifth = client.post("/staff/sign-in", data={"code": wrong, "csrf_token": token})
+    assert fifth.status_code == 303 and fifth.headers["Location"] == "/login"
+    # The right code no longer helps: the password must be given again.
+    late = client.post("/staff/sign-in", data={"code": right, "csrf_token": token})
+    assert late.headers["Location"] == "/login"
+    assert AuditEvent.select().where(
+        AuditEvent.action == "staff_second_factor_failed").count() == 5

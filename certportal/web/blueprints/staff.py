@@ -12,7 +12,7 @@ import secrets
 from datetime import date
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -56,12 +56,14 @@ from certportal.models import (
 )
 from certportal.web.htmx import redirect_after_post, render_page
 from certportal.web.login import (
+    count_code_failure,
     current_staff,
     pending_next,
     pending_staff,
     sign_in,
     staff_only,
 )
+from certportal.web.security import configured_limit, limiter
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -105,7 +107,13 @@ def _finish_sign_in(staff_user):
     return next_url if next_url.startswith("/staff") else url_for("staff.home")
 
 
+# Wrong codes allowed after one password: then the password must be given again (and the
+# log-in throttle counts those), so codes cannot be guessed at leisure.
+MAX_CODE_FAILURES = 5
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(configured_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 def second_factor():
     """After the password: the TOTP code (or a recovery code). First time: enrol."""
     staff_user = pending_staff()
@@ -120,6 +128,10 @@ def second_factor():
         if form.validate():
             if staff.check_second_factor(staff_user, form.code.data, ip_address=_ip()):
                 return redirect(_finish_sign_in(staff_user), 303)
+            if count_code_failure() >= MAX_CODE_FAILURES:
+                session.pop("staff_pending", None)
+                flash("Too many wrong codes: log in again.", "error")
+                return redirect(url_for("auth.login"), 303)
             form.code.errors = ["This code is not right, or was used already. Wait for the "
                                 "next code, or use a recovery code."]
     return render_page("staff/second_factor.html", "content", status=status, form=form,
@@ -127,6 +139,7 @@ def second_factor():
 
 
 @bp.route("/enrol", methods=["GET", "POST"])
+@limiter.limit(configured_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 def enrol():
     """First sign-in: scan the QR code, confirm one code, keep the ten recovery codes."""
     staff_user = pending_staff()
@@ -188,6 +201,11 @@ def candidates_search():
     except ValueError:
         page_number = 1
     page = candidates.search_candidates(query, page_number)
+    if page.query:
+        # Results show names and addresses: a search reveals candidate data too.
+        audit.record("candidates_searched", staff_user=current_staff(),
+                     subject=f"search {page.query}", new_value=str(len(page.candidates)),
+                     ip_address=_ip())
     return render_page("staff/candidates.html", "results", section="candidates", page=page)
 
 
@@ -695,6 +713,144 @@ def undo_merge(merge_id: int):
                                            message="The merge was undone.")
     return render_page("staff/undo_merge.html", "content", status=status, section="audit",
                        merge=merge_record, form=form, can_undo=merges.can_undo(merge_record))
+
+
+# --- Fulfillment ------------------------------------------------------------------------------
+
+FULFILLMENT = ("fulfillment",)
+
+
+class TrackingForm(FlaskForm):
+    tracking_number = StringField("Carrier tracking number", validators=[
+        DataRequired("Enter the carrier's tracking number."), Length(max=64)])
+
+
+class CancelForm(FlaskForm):
+    reason = _reason_field("Why the kit is cancelled")
+
+
+def _line_or_404(code: str):
+    from certportal.domain import kits
+
+    try:
+        return kits.line_by_code(code)
+    except kits.FulfillmentError:
+        abort(404)
+
+
+def _fulfillment_page(status="queued", http_status=200, **forms):
+    from certportal.domain import fulfillment_queue
+
+    try:
+        page_number = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page_number = 1
+    page = fulfillment_queue.queue(status, page_number)
+    return render_page(
+        "staff/fulfillment.html", "content", status=http_status, section="fulfillment",
+        page=page, statuses=fulfillment_queue.STATUSES,
+        can_act=staff.has_role(current_staff(), *FULFILLMENT),
+        tracking_form=forms.get("tracking_form") or TrackingForm(formdata=None),
+        cancel_form=forms.get("cancel_form") or CancelForm(formdata=None),
+        failed_code=forms.get("failed_code", ""),
+        refund_due=fulfillment_queue.refund_due,
+    )
+
+
+@bp.get("/fulfillment")
+@staff_only("fulfillment", "auditor")
+def fulfillment():
+    """Printed kits by status: queued, sent, complete, cancelled."""
+    return _fulfillment_page(request.args.get("status", "queued"))
+
+
+@bp.post("/fulfillment/<code>/sent")
+@staff_only(*FULFILLMENT)
+def mark_kit_sent(code: str):
+    from certportal.domain import fulfillment_queue, kits
+
+    line = _line_or_404(code)
+    form = TrackingForm()
+    if form.validate():
+        try:
+            fulfillment_queue.mark_sent(line, form.tracking_number.data,
+                                        staff_user=current_staff(), today=date.today(),
+                                        notify=notifications.kit_sent, ip_address=_ip())
+        except kits.FulfillmentError as error:
+            form.tracking_number.errors = [str(error)]
+        else:
+            return redirect_after_post(url_for("staff.fulfillment"),
+                                       message=f"Kit {line.verification_code} marked sent; "
+                                               "the candidate was emailed.")
+    return _fulfillment_page("queued", 422, tracking_form=form,
+                             failed_code=line.verification_code)
+
+
+@bp.post("/fulfillment/<code>/complete")
+@staff_only(*FULFILLMENT)
+def mark_kit_complete(code: str):
+    from certportal.domain import fulfillment_queue, kits
+
+    line = _line_or_404(code)
+    if not PlainForm().validate():
+        abort(400)
+    try:
+        fulfillment_queue.mark_complete(line, staff_user=current_staff(), today=date.today(),
+                                        notify=notifications.kit_complete, ip_address=_ip())
+    except kits.FulfillmentError as error:
+        flash(str(error), "error")
+        return redirect(url_for("staff.fulfillment", status="sent"), 303)
+    return redirect_after_post(url_for("staff.fulfillment", status="sent"),
+                               message=f"Kit {line.verification_code} marked complete.")
+
+
+@bp.post("/fulfillment/<code>/cancel")
+@staff_only(*FULFILLMENT)
+def cancel_kit(code: str):
+    """Cancel a queued kit; a paid one is refunded through the payment provider."""
+    from certportal.domain import fulfillment_queue, kits
+    from certportal.payments import PaymentError, PaymentGateway
+
+    line = _line_or_404(code)
+    form = CancelForm()
+    if form.validate():
+        try:
+            refunded = fulfillment_queue.cancel_line(
+                line, PaymentGateway.from_settings(current_app.config),
+                reason=form.reason.data, staff_user=current_staff(), today=date.today(),
+                notify=notifications.kit_cancelled, ip_address=_ip())
+        except (kits.FulfillmentError, PaymentError) as error:
+            form.reason.errors = [str(error)]
+        else:
+            money_back = f", {refunded / 100:.2f} {line.currency} refunded" if refunded else ""
+            return redirect_after_post(url_for("staff.fulfillment"),
+                                       message=f"Kit {line.verification_code} cancelled"
+                                               f"{money_back}; the candidate was emailed.")
+    return _fulfillment_page("queued", 422, cancel_form=form,
+                             failed_code=line.verification_code)
+
+
+@bp.get("/fulfillment/orders/<reference>/packing-slip.pdf")
+@staff_only("fulfillment", "auditor")
+def packing_slip(reference: str):
+    """The order's packing slip, the shipping address in Roman and localized forms."""
+    from flask import make_response
+
+    from certportal.documents.packing_slip import packing_slip_pdf
+    from certportal.domain import fulfillment_queue
+
+    found = fulfillment_queue.order_for_slip(reference)
+    if found is None:
+        abort(404)
+    order, lines = found
+    audit.record("packing_slip_printed", candidate=order.candidate_id,
+                 staff_user=current_staff(), subject=f"order {order.reference}",
+                 ip_address=_ip())
+    response = make_response(packing_slip_pdf(order, lines))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="packing-slip-{order.reference}.pdf"')
+    return response
 
 
 # --- Catalog and audit log --------------------------------------------------------------------
