@@ -29,6 +29,7 @@ from certportal.models.people import (
     StaffUser,
     SupportCase,
 )
+from certportal.models.recertification import CeEvidence, ExpiryReminder
 from certportal.models.records import (
     AgreementAcceptance,
     CandidateCertification,
@@ -75,6 +76,8 @@ ALL_MODELS = [
     IssuedCredential,
     BadgeSigningKey,
     StatusListAllocation,
+    ExpiryReminder,
+    CeEvidence,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
