@@ -32,7 +32,8 @@ def settings_confirmed(candidate: Candidate) -> bool:
 
 
 def confirm_settings(candidate: Candidate, answers: dict[str, bool], ip_address: str = "") -> None:
-    """Save all five answers at once and record when; a consent change is audited."""
+    """Save all five answers at once and record when; a consent change is audited. The
+    optional sixth, "expiry_reminders", is saved when given and left as it is otherwise."""
     missing = [question for question in SETTINGS_QUESTIONS if answers.get(question) is None]
     if missing:
         raise ProfileError(f"Unanswered: {', '.join(missing)}")
@@ -40,6 +41,8 @@ def confirm_settings(candidate: Candidate, answers: dict[str, bool], ip_address:
         previous_consent = candidate.verification_consent
         for question in SETTINGS_QUESTIONS:
             setattr(candidate, question, bool(answers[question]))
+        if answers.get("expiry_reminders") is not None:
+            candidate.expiry_reminders = bool(answers["expiry_reminders"])
         candidate.settings_confirmed_at = utcnow()
         candidate.save()
         if previous_consent != candidate.verification_consent:
