@@ -342,6 +342,23 @@ class _Planner:
         )
 
 
+@dataclass(frozen=True)
+class Outlook:
+    """What a certification's page shows from the engine."""
+
+    tree_kind: str  # earn | recertify
+    progress: NodeResult | None
+    plan: CertificationPlan | None
+    credits: tuple[CreditShown, ...]
+
+
+def outlook(rules: list[Rule], facts: Facts, today: date, code: str) -> Outlook:
+    """One certification's progress, plan and CE credits, from one replay."""
+    planner = _Planner(rules, facts, today)
+    tree_kind, progress = planner.replay.progress(code, today)
+    return Outlook(tree_kind, progress, planner.plan(code), planner.credits_toward(code))
+
+
 def plan_from_facts(rules: list[Rule], facts: Facts, today: date) -> dict[str, CertificationPlan]:
     """Every active certification's plan, in the program's order, from facts and rules."""
     planner = _Planner(rules, facts, today)
