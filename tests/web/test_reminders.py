@@ -240,3 +240,40 @@ def test_batches_cover_every_due_certification_once(app, db, batch):
         .order_by(CandidateCertification.expires_on, CandidateCertification.id)
     ]
     assert seen == expected
+
+
+SETTINGS = {
+    "is_employee": "no",
+    "is_partner": "no",
+    "email_notifications": "yes",
+    "is_netacad_student": "yes",
+    "verification_consent": "yes",
+}
+
+
+def post_settings(client, answers):
+    from tests.conftest import csrf_token_from
+
+    token = csrf_token_from(client.get("/personal-info/settings").text)
+    return client.post("/personal-info/settings", data={**answers, "csrf_token": token})
+
+
+def test_settings_ask_a_sixth_optional_question_on_by_default(candidate_client, db):
+    page = candidate_client.get("/personal-info/settings").text
+    assert "<legend>Expiry reminders</legend>" in page
+    assert 'checked id="expiry_reminders-0"' in page  # Yes, the default
+    assert page.count("Required *") == 5
+    # Left out, the five still confirm and the answer stays on.
+    assert post_settings(candidate_client, SETTINGS).status_code == 303
+    assert candidate("CSCO10000000").expiry_reminders is True
+    turned_off = post_settings(candidate_client, {**SETTINGS, "expiry_reminders": "no"})
+    assert turned_off.status_code == 303
+    assert candidate("CSCO10000000").expiry_reminders is False
+    assert 'checked id="expiry_reminders-1"' in candidate_client.get("/personal-info/settings").text
+
+
+def test_settings_refuse_a_reminder_answer_other_than_yes_or_no(candidate_client, db):
+    response = post_settings(candidate_client, {**SETTINGS, "expiry_reminders": "sometimes"})
+    assert response.status_code == 422
+    assert 'id="expiry_reminders-error">Choose Yes or No.</p>' in response.text
+    assert candidate("CSCO10000000").expiry_reminders is True
