@@ -227,6 +227,8 @@ class _Planner:
 
     def recertified_with(self, points_list: list[int], day: date) -> Replay:
         """The engine's replay with new credits of these points, earned on `day`."""
+        if not points_list and day == self.today:
+            return self.replay
         extra = tuple(
             Credit(self.next_credit_id + n, points, day, add_months(day, CE_VALIDITY_MONTHS))
             for n, points in enumerate(points_list)
@@ -259,12 +261,27 @@ class _Planner:
         ]
         return min(deficits, default=None)
 
+    def _others_take_credits(self, code: str, day: date) -> bool:
+        """Whether another certification's tree in force on `day` asks for CE credits (it
+        could then use a new credit before this one does)."""
+        for rule in self.rules:
+            if rule.code == code:
+                continue
+            active = self.outcome.states[rule.code].is_active_on(day)
+            if _uses_ce(rule.recertify if active else rule.earn):
+                return True
+        return False
+
     def credit_steps(self, code: str, number: str) -> tuple[CreditStep, ...]:
         """The CE credits recompute needs to recertify `code` through its CE node `number`
         with credits earned from today: the fewest points for it, after those of any
         certification that would take new credits first. Found by running the engine, so the
         numbers are what recompute will do; () when new credits alone cannot do it."""
         day = self.credit_day(code)
+        if not self._others_take_credits(code, day):
+            # Nothing else could use a new credit: the tree's count is what recompute needs.
+            need = self._ce_deficit(self.recertified_with([], day), code, day, number)
+            return () if need is None else (CreditStep(code, self.names[code], need),)
         steps: list[CreditStep] = []
         while len(steps) < len(self.rules):
             points = [step.points for step in steps]
