@@ -314,6 +314,19 @@ def evidence_of(evidence_id: int, candidate_id: int | None) -> CeEvidence | None
     return query.first()
 
 
+def evidence_by_credit(candidate_id: int) -> dict[int, list[CeEvidence]]:
+    """The candidate's evidence files by credit id, in one query (for the CE Activities list)."""
+    files: dict[int, list[CeEvidence]] = {}
+    for stored in (
+        CeEvidence.select(CeEvidence)
+        .join(CeCredit)
+        .where(CeCredit.candidate == candidate_id)
+        .order_by(CeEvidence.id)
+    ):
+        files.setdefault(stored.credit_id, []).append(stored)
+    return files
+
+
 def evidence_path(upload_dir: Path | str, evidence: CeEvidence) -> Path:
     return evidence_folder(upload_dir) / evidence.stored_name
 
