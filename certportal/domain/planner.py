@@ -106,12 +106,17 @@ class CertificationPlan:
     renewed_by: tuple[str, ...] = ()
 
     @property
+    def ways_text(self) -> str:
+        """The ways, in one sentence without the deadline ("" when there is none)."""
+        text = " or ".join(way.text for way in self.ways)
+        return f"{text[0].upper()}{text[1:]}" if text else ""
+
+    @property
     def summary(self) -> str:
         """One line for Home and the reminder email."""
         if not self.ways:
             return f"It cannot be recertified; it expires on {self.deadline}."
-        text = " or ".join(way.text for way in self.ways)
-        return f"{text[0].upper()}{text[1:]} by {self.deadline}."
+        return f"{self.ways_text} by {self.deadline}."
 
     @property
     def exam_codes(self) -> tuple[str, ...]:

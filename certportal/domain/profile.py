@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from certportal.db import database
-from certportal.domain import kits
+from certportal.domain import kits, planner
 from certportal.models import (
     SETTINGS_QUESTIONS,
     AuditEvent,
@@ -18,7 +18,8 @@ from certportal.models import (
 )
 
 JOB_TITLE_MAX_LENGTH = 100
-EXPIRY_NOTICE = timedelta(days=90)
+# Home lists a certification this long before it expires (the first expiry reminder's window).
+EXPIRY_NOTICE = timedelta(days=180)
 
 
 class ProfileError(ValueError):
@@ -83,18 +84,28 @@ class Attention:
     kind: str  # confirm_settings | expiring | claim_kit
     certification: Certification | None = None
     due: date | None = None
+    # For an expiring certification: the ways to keep it (planner), "" when it has none.
+    plan: str = ""
 
 
 def attention_items(candidate: Candidate, today: date) -> list[Attention]:
     """What needs the candidate now; until Settings are confirmed, only that."""
     if not settings_confirmed(candidate):
         return [Attention("confirm_settings")]
-    items = [
-        Attention("expiring", held.certification, held.expires_on)
-        for held in certifications_of(candidate, "active")
+    expiring = list(
+        certifications_of(candidate, "active")
         .where(CandidateCertification.expires_on <= today + EXPIRY_NOTICE)
         .order_by(CandidateCertification.expires_on)
-    ]
+    )
+    plans = planner.plans_for(candidate.id, today) if expiring else {}
+    items = []
+    for held in expiring:
+        plan = plans.get(held.certification.code)
+        items.append(
+            Attention(
+                "expiring", held.certification, held.expires_on, plan.ways_text if plan else ""
+            )
+        )
     items += [
         Attention("claim_kit", certification)
         for certification in kits.free_kits_to_claim(candidate, today)
