@@ -238,3 +238,21 @@ def expiry_reminder(reminder) -> int:
         certification_url=absolute_url("certifications.detail", code=reminder.code),
         settings_url=absolute_url("personal.settings"),
     )
+
+
+def ce_submission_reviewed(outcome) -> int:
+    """The staff decision on a self-submitted CE activity (domain/ce_submissions.ReviewOutcome):
+    the points awarded and what they recertified, or the reason it was rejected."""
+    credit = outcome.credit
+    candidate = credit.candidate
+    decision = "approved" if outcome.approved else "not approved"
+    return _queue_rendered(
+        "ce_submission_reviewed",
+        kind="ce_submission_reviewed",
+        to=candidate.email,
+        subject=f"{_system()}: your CE activity was {decision}",
+        candidate=candidate,
+        outcome=outcome,
+        credit=credit,
+        activities_url=absolute_url("history.ce_activities"),
+    )

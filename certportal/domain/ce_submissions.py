@@ -357,12 +357,14 @@ def review(
     reason: str = "",
     today: date,
     max_points: int,
+    notify=None,
 ) -> ReviewOutcome:
     """Approve (with the points awarded) or reject (with a reason) a pending submission.
 
     Approving makes it a CE credit like an imported one and recomputes the candidate, in one
-    transaction. Only a pending submission can be reviewed, decided by one conditional
-    UPDATE, so two staff reviewing at once cannot both succeed.
+    transaction; `notify(outcome)` tells the candidate in that transaction, either way. Only
+    a pending submission can be reviewed, decided by one conditional UPDATE, so two staff
+    reviewing at once cannot both succeed.
     """
     errors: dict[str, list[str]] = {}
     reason = (reason or "").strip()
@@ -421,10 +423,13 @@ def review(
         if approve:
             recompute(credit.candidate_id, today)
         after = _active_expirations(credit.candidate_id)
-    changed_names = tuple(
-        name for name, expires in after.items() if before.get(name) != expires
-    )
-    return ReviewOutcome(CeCredit.get_by_id(credit.id), approve, changed_names)
+        changed_names = tuple(
+            name for name, expires in after.items() if before.get(name) != expires
+        )
+        outcome = ReviewOutcome(CeCredit.get_by_id(credit.id), approve, changed_names)
+        if notify is not None:
+            notify(outcome)
+    return outcome
 
 
 def _active_expirations(candidate_id: int) -> dict[str, date]:

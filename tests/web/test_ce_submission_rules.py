@@ -234,3 +234,49 @@ def test_imported_credits_cannot_be_reviewed(db):
     with pytest.raises(rules.ReviewError):
         rules.review(imported.id, staff_user=staff(), approve=True, points_awarded="5",
                      today=TODAY, max_points=MAX_POINTS)
+
+
+def test_the_candidate_is_emailed_either_way(app, db, tmp_path):
+    from certportal import notifications
+    from certportal.models import OutgoingEmail
+
+    approved = submit(tmp_path, points="12")
+    rejected = submit(tmp_path, points="3")
+    with app.test_request_context("/"):
+        rules.review(approved.id, staff_user=staff(), approve=True, points_awarded="10",
+                     today=TODAY, max_points=MAX_POINTS,
+                     notify=notifications.ce_submission_reviewed)
+        rules.review(rejected.id, staff_user=staff(), approve=False,
+                     reason="The certificate does not name you.", today=TODAY,
+                     max_points=MAX_POINTS, notify=notifications.ce_submission_reviewed)
+    sent = list(OutgoingEmail.select().where(OutgoingEmail.kind == "ce_submission_reviewed")
+                .order_by(OutgoingEmail.id))
+    assert [m.to_address for m in sent] == ["csco10000000@certportal.example"] * 2
+    assert sent[0].subject.endswith("your CE activity was approved")
+    assert "was approved: 10 CE credits of the 12 you claimed" in sent[0].body_text
+    assert sent[1].subject.endswith("your CE activity was not approved")
+    assert "The reason: The certificate does not name you." in sent[1].body_text
+    assert "http://localhost/testing-history/ce-activities" in sent[1].body_text
+
+
+def test_staff_review_from_the_command_line(app, db, tmp_path):
+    from certportal.models import OutgoingEmail
+
+    app.config["UPLOAD_DIR"] = str(tmp_path)
+    credit = submit(tmp_path, points="30", activity_on=TODAY.isoformat())
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["ce", "pending"])
+    assert listed.exit_code == 0
+    assert f"{credit.id}\tCSCO10000000\t" in listed.output and "certificate.pdf" in listed.output
+    refused = runner.invoke(args=["ce", "approve", str(credit.id), "--points", "31",
+                                  "--staff", "staff"])
+    assert refused.exit_code != 0 and "Award at most 30 points" in refused.output
+    unknown = runner.invoke(args=["ce", "reject", str(credit.id), "--reason", "x",
+                                  "--staff", "nobody"])
+    assert unknown.exit_code != 0 and 'No staff account is named "nobody"' in unknown.output
+    approved = runner.invoke(args=["ce", "approve", str(credit.id), "--points", "30",
+                                   "--staff", "staff"])
+    assert approved.exit_code == 0, approved.output
+    assert "recertified or earned: CCNA (CCNA)" in approved.output
+    assert OutgoingEmail.select().where(OutgoingEmail.kind == "ce_submission_reviewed").count() == 1
+    assert "0 submission(s) pending review." in runner.invoke(args=["ce", "pending"]).output
