@@ -11,7 +11,7 @@ from certportal.db import database
 from certportal.domain import ce_submissions, history
 from certportal.web.htmx import redirect_after_post, render_page
 from certportal.web.login import candidate_required, current_candidate
-from certportal.web.security import accepts_uploads
+from certportal.web.security import FILE_REFUSED, accepts_uploads
 
 bp = Blueprint("history", __name__, url_prefix="/testing-history")
 
@@ -116,6 +116,8 @@ def submit_ce():
     """Submit a CE activity with evidence; it shows as "Pending review" until staff decide."""
     if request.method == "GET":
         return _render_submission(CeSubmissionForm(formdata=None))
+    if any(name != "evidence" for name in request.files):
+        raise FILE_REFUSED  # a file where the form has a text field
     form = CeSubmissionForm()
     if not form.validate():  # the CSRF token
         return _render_submission(form, status=422)
