@@ -21,11 +21,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 from certportal.db import database
+from certportal.domain import audit
 from certportal.domain.certifications import load_rules, recompute
 from certportal.domain.lifecycle import add_months
 from certportal.formatting import guide_date
 from certportal.models import (
-    AuditEvent,
     CandidateCertification,
     CeCredit,
     CeEvidence,
@@ -411,10 +411,10 @@ def review(
         )
         if not changed:
             raise ReviewError({"": ["This submission was already reviewed."]})
-        AuditEvent.create(
+        audit.record(
+            "ce_submission_approved" if approve else "ce_submission_rejected",
             candidate=credit.candidate_id,
             staff_user=staff_id,
-            action="ce_submission_approved" if approve else "ce_submission_rejected",
             old_value=f"pending, {credit.points_claimed} points claimed",
             new_value=(f"approved, {awarded} points" if approve else "rejected")
             + (f": {reason}" if reason else ""),

@@ -283,3 +283,10 @@ def cancel_stale_reminders(held_ids) -> int:
         .where(OutgoingEmail.id.in_(stale_emails) & (OutgoingEmail.status == "pending"))
         .execute()
     )
+
+
+def after_certification_events(candidate, events) -> None:
+    """The engine's reaction (domain/reactions.py): a certification recertified, renewed,
+    revoked or expired has a new cycle or none, so its queued, undelivered reminders of the old
+    one are withdrawn. Idempotent: a withdrawn email is no longer pending."""
+    cancel_stale_reminders({event.candidate_certification_id for event in events})

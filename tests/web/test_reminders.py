@@ -203,9 +203,9 @@ def test_recertifying_stops_the_reminders_of_the_old_cycle(app, db):
                       expires_on=add_months(day, 36))
     recompute(candidate(), day)
     assert held().expires_on == add_months(expires, 36)
-    # The queued reminder of the old cycle is withdrawn if it was not delivered yet.
-    assert reminders.cancel_stale_reminders([held().id]) == 1
+    # The queued reminder of the old cycle was withdrawn (the engine's reaction), once.
     assert OutgoingEmail.get_by_id(pending.id).status == "withdrawn"
+    assert reminders.cancel_stale_reminders([held().id]) == 0
     for days_before in (30, 7, 0):
         run(app, expires - timedelta(days=days_before))
     assert len(reminder_emails()) == 1
@@ -277,3 +277,19 @@ def test_settings_refuse_a_reminder_answer_other_than_yes_or_no(candidate_client
     assert response.status_code == 422
     assert 'id="expiry_reminders-error">Choose Yes or No.</p>' in response.text
     assert candidate("CSCO10000000").expiry_reminders is True
+
+
+def test_recompute_withdraws_the_old_cycles_queued_reminder_by_itself(app, db):
+    """The engine's reaction: recertifying withdraws a reminder not delivered yet."""
+    expires = held().expires_on
+    run(app, expires - timedelta(days=30))
+    (pending,) = reminder_emails()
+    day = expires - timedelta(days=20)
+    ExamResult.create(candidate=candidate(), exam=Exam.get(Exam.code == "200-301"),
+                      registration_number="VUE-RECERT-2", grade="Pass", taken_on=day,
+                      expires_on=add_months(day, 36))
+    recompute(candidate(), day)
+    assert OutgoingEmail.get_by_id(pending.id).status == "withdrawn"
+    # A recompute that changes nothing leaves everything as it is.
+    recompute(candidate(), day)
+    assert OutgoingEmail.get_by_id(pending.id).status == "withdrawn"
