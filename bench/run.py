@@ -347,11 +347,15 @@ def main(argv=None) -> int:
                         help="uncached PDF downloads timed per database (0: skip)")
     parser.add_argument("--import-rows", type=int, default=20_000,
                         help="exam rows imported per database (0: skip)")
+    parser.add_argument("--targets", nargs="+", choices=[target.name for target in TARGETS],
+                        metavar="TARGET", help="only these targets (names as printed)")
     parser.add_argument("--csv", type=Path, default=harness.RESULTS_CSV)
     parser.add_argument("--baseline-tree", type=Path, default=None,
                         help="another checkout (e.g. `git archive COMMIT | tar -x -C DIR`) "
                         "served on SQLite and the smallest dataset in the same run")
     args = parser.parse_args(argv)
+    if args.targets:
+        TARGETS[:] = [target for target in TARGETS if target.name in args.targets]
 
     print(f"load: {harness.load_tool()}, {args.connections} connections, {args.seconds} s a "
           f"figure, gunicorn {harness.WORKERS} sync workers on 127.0.0.1; "

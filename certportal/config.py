@@ -171,6 +171,11 @@ ENVIRONMENT = DATABASE + (
     # Reverse proxies in front of the portal whose X-Forwarded-For/-Proto to believe
     # (0: none, the direct peer is the client). Rate limits key on the real client.
     Setting("TRUSTED_PROXIES", "0", _count),
+    # Self-submitted CE activities: the most points one activity may claim, and the folder
+    # their evidence files are kept in (outside static/, served only through the portal;
+    # empty: instance/uploads).
+    Setting("CE_SUBMISSION_MAX_POINTS", "40", _positive),
+    Setting("UPLOAD_DIR", ""),
     # Stripe (certportal.payments). STRIPE_API_BASE points at localstripe in development and
     # tests; empty means Stripe itself.
     Setting("STRIPE_API_KEY", ""),
@@ -318,5 +323,7 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
     )
     if development and not (overrides.get("BADGE_SIGNING_KEY") or settings["BADGE_SIGNING_KEY"]):
         settings["BADGE_SIGNING_KEY"] = _development_badge_signing_key(instance_path)
+    if not settings["UPLOAD_DIR"]:
+        settings["UPLOAD_DIR"] = str(Path(instance_path) / "uploads")
     settings.update({key: value for key, value in overrides.items() if key != "BASE_URL"})
     return settings

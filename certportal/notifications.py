@@ -14,7 +14,8 @@ from flask import current_app, render_template
 
 from certportal.domain import accounts, kits, mapping, support
 from certportal.domain import transcripts as transcript_rules
-from certportal.formatting import long_date, money
+from certportal.domain.planner import deadline_text
+from certportal.formatting import guide_date, long_date, money
 from certportal.mail import queue_email
 from certportal.models import utcnow
 from certportal.web.navigation import absolute_section_url, absolute_url, public_transcript_url
@@ -29,18 +30,19 @@ def _system() -> str:
 
 
 def _queue_rendered(template: str, *, kind: str, to: str, subject: str, candidate=None,
-                    **context) -> None:
-    """Queue email/<template>.txt and .html rendered with `context` (and `candidate`)."""
+                    **context) -> int:
+    """Queue email/<template>.txt and .html rendered with `context` (and `candidate`);
+    returns the queued message's id."""
     context.setdefault("program_name", _program())
     context["candidate"] = candidate
-    queue_email(
+    return queue_email(
         kind=kind,
         to=to,
         subject=subject,
         text=render_template(f"email/{template}.txt", **context),
         html=render_template(f"email/{template}.html", **context),
         candidate=candidate,
-    )
+    ).id
 
 
 def _report_url(login_ids) -> str:
@@ -299,3 +301,44 @@ def kit_complete(line) -> None:
     """A printed kit's fulfillment is complete."""
     _kit_line_message("kit_complete",
                       f"Your {kits.history_name(line)}: fulfillment complete", line)
+
+# --- Keeping certifications ----------------------------------------------------------------
+
+
+def expiry_reminder(reminder) -> int:
+    """An expiry reminder (domain/reminders.DueReminder) with the certification's plan.
+    Candidates can turn these off in Settings, unlike service messages."""
+    if reminder.days_before == 0:
+        when = subject_when = "today"
+    else:
+        when = f"on {deadline_text(reminder.expires_on, reminder.today)}"
+        subject_when = f"on {guide_date(reminder.expires_on)}"
+    return _queue_rendered(
+        "expiry_reminder",
+        kind="expiry_reminder",
+        to=reminder.email,
+        subject=f"{_system()}: {reminder.name} expires {subject_when}",
+        candidate=reminder.candidate_id,
+        reminder=reminder,
+        when=when,
+        certification_url=absolute_url("certifications.detail", code=reminder.code),
+        settings_url=absolute_url("personal.settings"),
+    )
+
+
+def ce_submission_reviewed(outcome) -> int:
+    """The staff decision on a self-submitted CE activity (domain/ce_submissions.ReviewOutcome):
+    the points awarded and what they recertified, or the reason it was rejected."""
+    credit = outcome.credit
+    candidate = credit.candidate
+    decision = "approved" if outcome.approved else "not approved"
+    return _queue_rendered(
+        "ce_submission_reviewed",
+        kind="ce_submission_reviewed",
+        to=candidate.email,
+        subject=f"{_system()}: your CE activity was {decision}",
+        candidate=candidate,
+        outcome=outcome,
+        credit=credit,
+        activities_url=absolute_url("history.ce_activities"),
+    )

@@ -474,9 +474,10 @@ class Detail:
     held: CandidateCertification
     tree_kind: str  # earn | recertify
     progress: NodeResult | None
-    credits: list[CeCredit]
+    credits: list  # planner.CreditShown: those that count, then those another one used
     credit_points: int
     events: list[CertificationEvent]
+    plan: object = None  # planner.CertificationPlan, for an active certification
 
 
 def by_group(held_rows) -> list[tuple[str, list[CandidateCertification]]]:
@@ -516,28 +517,27 @@ def held_by_code(candidate: Candidate, code: str) -> CandidateCertification | No
 
 
 def detail(candidate: Candidate, held: CandidateCertification, today: date) -> Detail:
-    """Current progress, the CE credits counting toward it, and the history."""
-    replay = replay_candidate(candidate.id, today)
+    """Current progress, the plan to keep it (when active), the CE credits it can count (and
+    those another certification used), and the history."""
+    from certportal.domain.planner import outlook
+
     code = held.certification.code
-    tree_kind, progress = replay.progress(code, today)
-    state = replay.states[code]
-    window = replay.window(state, today, recertifying=tree_kind == "recertify")
-    counting_ids = [c.id for c in window.credits if c.valid_on(today)]
-    credits = (
-        list(
-            CeCredit.select()
-            .where(CeCredit.id.in_(counting_ids))
-            .order_by(CeCredit.active_on, CeCredit.id)
-        )
-        if counting_ids
-        else []
-    )
+    seen = outlook(load_rules(), load_facts([candidate.id])[candidate.id], today, code)
     events = list(
         CertificationEvent.select()
         .where(CertificationEvent.candidate_certification == held)
         .order_by(CertificationEvent.occurred_on.desc(), CertificationEvent.id.desc())
     )
-    return Detail(held, tree_kind, progress, credits, sum(c.points for c in credits), events)
+    return Detail(
+        held,
+        seen.tree_kind,
+        seen.progress,
+        list(seen.credits),
+        sum(credit.points for credit in seen.credits if credit.counts),
+        events,
+        # A revoked certification is not kept by recertifying: the engine does not know it.
+        seen.plan if held.status == "active" else None,
+    )
 
 
 def current_agreement() -> Agreement | None:

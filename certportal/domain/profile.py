@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from certportal.db import database
-from certportal.domain import kits
+from certportal.domain import kits, planner
 from certportal.models import (
     SETTINGS_QUESTIONS,
     AuditEvent,
@@ -18,7 +18,8 @@ from certportal.models import (
 )
 
 JOB_TITLE_MAX_LENGTH = 100
-EXPIRY_NOTICE = timedelta(days=90)
+# Home lists a certification this long before it expires (the first expiry reminder's window).
+EXPIRY_NOTICE = timedelta(days=180)
 
 
 class ProfileError(ValueError):
@@ -32,7 +33,8 @@ def settings_confirmed(candidate: Candidate) -> bool:
 
 
 def confirm_settings(candidate: Candidate, answers: dict[str, bool], ip_address: str = "") -> None:
-    """Save all five answers at once and record when; a consent change is audited."""
+    """Save all five answers at once and record when; a consent change is audited. The
+    optional sixth, "expiry_reminders", is saved when given and left as it is otherwise."""
     missing = [question for question in SETTINGS_QUESTIONS if answers.get(question) is None]
     if missing:
         raise ProfileError(f"Unanswered: {', '.join(missing)}")
@@ -40,6 +42,8 @@ def confirm_settings(candidate: Candidate, answers: dict[str, bool], ip_address:
         previous_consent = candidate.verification_consent
         for question in SETTINGS_QUESTIONS:
             setattr(candidate, question, bool(answers[question]))
+        if answers.get("expiry_reminders") is not None:
+            candidate.expiry_reminders = bool(answers["expiry_reminders"])
         candidate.settings_confirmed_at = utcnow()
         candidate.save()
         if previous_consent != candidate.verification_consent:
@@ -80,18 +84,28 @@ class Attention:
     kind: str  # confirm_settings | expiring | claim_kit
     certification: Certification | None = None
     due: date | None = None
+    # For an expiring certification: the ways to keep it (planner), "" when it has none.
+    plan: str = ""
 
 
 def attention_items(candidate: Candidate, today: date) -> list[Attention]:
     """What needs the candidate now; until Settings are confirmed, only that."""
     if not settings_confirmed(candidate):
         return [Attention("confirm_settings")]
-    items = [
-        Attention("expiring", held.certification, held.expires_on)
-        for held in certifications_of(candidate, "active")
+    expiring = list(
+        certifications_of(candidate, "active")
         .where(CandidateCertification.expires_on <= today + EXPIRY_NOTICE)
         .order_by(CandidateCertification.expires_on)
-    ]
+    )
+    plans = planner.plans_for(candidate.id, today) if expiring else {}
+    items = []
+    for held in expiring:
+        plan = plans.get(held.certification.code)
+        items.append(
+            Attention(
+                "expiring", held.certification, held.expires_on, plan.ways_text if plan else ""
+            )
+        )
     items += [
         Attention("claim_kit", certification)
         for certification in kits.free_kits_to_claim(candidate, today)

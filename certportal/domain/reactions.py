@@ -8,7 +8,7 @@ a recompute that changes nothing records no events, and the same change may come
 
 from collections.abc import Callable, Sequence
 
-from certportal.domain import badges, kits
+from certportal.domain import badges, kits, reminders
 from certportal.models import Candidate, CertificationEvent
 
 Handler = Callable[[Candidate, Sequence[CertificationEvent]], None]
@@ -31,6 +31,7 @@ def _earnings(candidate: Candidate, events: Sequence[CertificationEvent]) -> Non
 
 HANDLERS: list[Handler] = [
     badges.after_certification_events,  # issue or re-issue the certification's badge
+    reminders.after_certification_events,  # withdraw queued reminders that no longer apply
     _earnings,  # the free initial kit, and the congratulations email
 ]
 

@@ -33,6 +33,7 @@ from certportal.models.people import (
     SupportCase,
     SupportCaseMessage,
 )
+from certportal.models.recertification import CeEvidence, ExpiryReminder
 from certportal.models.records import (
     AgreementAcceptance,
     CandidateCertification,
@@ -83,6 +84,8 @@ ALL_MODELS = [
     IssuedCredential,
     BadgeSigningKey,
     StatusListAllocation,
+    ExpiryReminder,
+    CeEvidence,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

@@ -67,6 +67,8 @@ class Candidate(TimestampedModel):
     settings_confirmed_at = DateTimeField(null=True)
     # Whether search engines may list the candidate's public badge pages (Digital Badges).
     badges_searchable = BooleanField(default=False)
+    # A sixth Settings answer, not one of the guide's required five: expiry reminder emails.
+    expiry_reminders = BooleanField(default=True)
 
     # Set when staff merged this record into another: its login ID then logs in there.
     merged_into = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="aliases")

@@ -79,6 +79,8 @@ class CandidateCertification(TimestampedModel):
         indexes = (
             (("candidate", "certification"), True),
             (("candidate", "status", "expires_on"), False),
+            # The expiry reminders' daily range scan over everyone's active certifications.
+            (("status", "expires_on"), False),
         )
 
 
@@ -125,8 +127,11 @@ class CeCredit(TimestampedModel):
     import_batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL")
     # Set when a recertification consumed the credit: it no longer counts.
     used_for = ForeignKeyField(CandidateCertification, null=True, on_delete="SET NULL")
-    # Self-submitted credits (B5) carry evidence for staff review.
+    # Self-submitted credits: review is "pending" until staff approve them (with the points
+    # awarded, `points` then) or reject them (the reason in review_note). The files are
+    # CeEvidence rows; evidence_filename is not used.
     evidence_filename = CharField(max_length=255, default="")
+    points_claimed = IntegerField(null=True)
     reviewed_at = DateTimeField(null=True)
     reviewer = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
     review_note = TextField(default="")
@@ -135,6 +140,7 @@ class CeCredit(TimestampedModel):
         indexes = (
             (("candidate", "active_on"), False),
             (("source", "external_id"), True),
+            (("review", "created_at"), False),
         )
 
 

@@ -30,19 +30,23 @@ def expire_ccna_in(days: int) -> date:
     return expires
 
 
-def test_certification_expiring_within_90_days_is_listed(candidate_client, db):
+def test_certification_expiring_within_180_days_is_listed_with_its_plan(candidate_client, db):
     expires = expire_ccna_in(45)
     page = candidate_client.get("/").text
     assert f"CCNA (CCNA) expires on {expires:%Y-%b-%d} (45 days left)." in page
+    assert ("To keep it: Pass one of these exams (200-301, 350-401, 350-701" in page
+            and "or earn 30 CE credits; you have 10; 20 more." in page)
+    assert 'href="/certifications/CCNA">What is still needed' in page
+    assert 'href="/certifications/CCNA/expiry.ics" download>Add to calendar' in page
 
 
 def test_certification_expiring_later_is_not_listed(candidate_client, db):
     # The last day of the notice period is listed, the day after is not.
-    expires = expire_ccna_in(90)
-    assert f"CCNA (CCNA) expires on {expires:%Y-%b-%d} (90 days left)." in (
+    expires = expire_ccna_in(180)
+    assert f"CCNA (CCNA) expires on {expires:%Y-%b-%d} (180 days left)." in (
         candidate_client.get("/").text
     )
-    expire_ccna_in(91)
+    expire_ccna_in(181)
     assert "expires on" not in candidate_client.get("/").text
 
 

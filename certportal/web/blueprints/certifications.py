@@ -7,8 +7,8 @@ from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
-from certportal.documents import artwork, pdf
-from certportal.domain import certificates, logos
+from certportal.documents import artwork, calendar, pdf
+from certportal.domain import certificates, logos, planner, whatif
 from certportal.domain import certifications as engine
 from certportal.web.htmx import is_partial_request, redirect_after_post, render_page
 from certportal.web.login import candidate_required, current_candidate
@@ -18,6 +18,7 @@ bp = Blueprint("certifications", __name__, url_prefix="/certifications")
 
 ACCEPT_REQUIRED = "Tick the box to accept the agreement."
 ACCEPTED = "Thank you: you accepted the Certification Agreement."
+WHAT_IF_CHOOSE = "Choose one of the exams listed."
 
 
 class AgreementForm(FlaskForm):
@@ -43,21 +44,67 @@ def index():
 @bp.get("/<code>")
 @candidate_required
 def detail(code: str):
-    """One certification's progress, CE credits and history (expanded in place by htmx)."""
+    """One certification's progress, plan, CE credits and history (expanded in place by htmx).
+
+    `?exam=CODE` adds the what-if: what passing that exam today would change, worked out by
+    the real recompute and rolled back. It is a GET form, so it works without JavaScript and
+    its URL can be kept; with htmx only the what-if section is swapped.
+    """
     candidate = current_candidate()
     held = engine.held_by_code(candidate, code)
     if held is None:
         abort(404)
+    today = date.today()
+    info = engine.detail(candidate, held, today)
+    what_if, what_if_error, chosen = None, None, request.args.get("exam")
+    if chosen is not None:
+        if info.plan is None:
+            abort(404)  # no plan, no what-if: only an active certification has one
+        if chosen not in info.plan.exam_codes:
+            what_if_error = WHAT_IF_CHOOSE
+        else:
+            what_if = whatif.what_if_exam(candidate.id, chosen, today)
     partial = is_partial_request()
     return render_page(
         "certifications/detail.html",
-        "detail",
+        "what_if" if partial and chosen is not None else "detail",
+        status=422 if what_if_error else 200,
         section="certifications",
         tab="overview",
-        info=engine.detail(candidate, held, date.today()),
+        info=info,
+        what_if=what_if,
+        what_if_error=what_if_error,
+        chosen=chosen,
+        today=today,
         # Inside the list the detail sits under an h2; on its own page it is the h1.
-        level=3 if partial else 1,
+        level=3 if partial and chosen is None else 1,
     )
+
+
+@bp.get("/<code>/expiry.ics")
+@candidate_required
+def expiry_calendar(code: str):
+    """"Add to calendar": an iCalendar event on an active certification's expiry date."""
+    candidate = current_candidate()
+    held = engine.held_by_code(candidate, code)
+    today = date.today()
+    if held is None or held.status != "active" or held.expires_on is None:
+        abort(404)
+    plan = planner.plan_for(candidate.id, code, today)
+    url = absolute_url("certifications.detail", code=code)
+    body = calendar.expiry_event(
+        uid=f"{held.badge_id}-{held.expires_on:%Y%m%d}@certportal",
+        program=current_app.config["PROGRAM_NAME"],
+        name=held.certification.display_name,
+        expires_on=held.expires_on,
+        plan_summary=plan.summary if plan else "",
+        url=url,
+    )
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{code.lower()}-expiry.ics"'
+    )
+    return response
 
 
 def _render_agreement(form, status=200, saved=None):

@@ -19,6 +19,7 @@ bp = Blueprint("personal", __name__, url_prefix="/personal-info")
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 REQUIRED_MESSAGE = "Required * — choose Yes or No."
+CHOICE_MESSAGE = "Choose Yes or No."
 SETTINGS_SAVED = "Your settings have been confirmed."
 JOB_TITLE_SAVED = "Your job title has been updated."
 
@@ -29,22 +30,31 @@ class SettingsForm(FlaskForm):
     email_notifications = RadioField(choices=YES_NO)
     is_netacad_student = RadioField(choices=YES_NO)
     verification_consent = RadioField(choices=YES_NO)
+    # Not one of the guide's required five: left out, the stored answer stays.
+    expiry_reminders = RadioField(choices=YES_NO, validate_choice=False)
 
     def answers(self) -> dict[str, bool | None]:
-        return {
+        answers = {
             question: {"yes": True, "no": False}.get(getattr(self, question).data)
             for question in SETTINGS_QUESTIONS
         }
+        answers["expiry_reminders"] = {"yes": True, "no": False}.get(self.expiry_reminders.data)
+        return answers
 
     def validate_answers(self) -> bool:
         """Every question answered Yes or No; one plain message beside each that is not."""
         self.validate()
         complete = True
-        for question, answer in self.answers().items():
+        answers = self.answers()
+        for question in SETTINGS_QUESTIONS:
             field = getattr(self, question)
-            field.errors = [REQUIRED_MESSAGE] if answer is None else []
-            complete = complete and answer is not None
-        return complete and not self.csrf_token.errors
+            field.errors = [REQUIRED_MESSAGE] if answers[question] is None else []
+            complete = complete and answers[question] is not None
+        reminders = self.expiry_reminders
+        reminders.errors = (
+            [CHOICE_MESSAGE] if reminders.data not in (None, "", "yes", "no") else []
+        )
+        return complete and not reminders.errors and not self.csrf_token.errors
 
 
 class AttributesForm(FlaskForm):
@@ -88,7 +98,7 @@ def settings_questions(program: str) -> list[tuple[str, str, str]]:
 def _settings_form_for(candidate) -> SettingsForm:
     stored = {
         question: {True: "yes", False: "no"}.get(getattr(candidate, question))
-        for question in SETTINGS_QUESTIONS
+        for question in (*SETTINGS_QUESTIONS, "expiry_reminders")
     }
     return SettingsForm(data=stored)
 
@@ -117,7 +127,8 @@ def index():
 @bp.route("/settings", methods=["GET", "POST"])
 @candidate_required
 def settings():
-    """Settings: five required yes/no answers, confirmed together."""
+    """Settings: five required yes/no answers, confirmed together, and the optional sixth
+    (expiry reminders, on unless turned off)."""
     candidate = current_candidate()
     if request.method == "GET":
         return _render_settings(_settings_form_for(candidate))

@@ -1,0 +1,295 @@
+"""Expiry reminders: each window once, overlapping runs, catch-up, opt-out, recertification."""
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+
+from certportal.db import database
+from certportal.domain import reminders
+from certportal.domain.certifications import recompute
+from certportal.domain.lifecycle import add_months
+from certportal.models import (
+    Candidate,
+    CandidateCertification,
+    Certification,
+    Exam,
+    ExamResult,
+    ExpiryReminder,
+    OutgoingEmail,
+)
+
+MEI = "CSCO10000001"
+
+
+def candidate(login_id=MEI):
+    return Candidate.get(Candidate.login_id == login_id)
+
+
+def held(login_id=MEI, code="CCNA"):
+    return (
+        CandidateCertification.select()
+        .join(Certification)
+        .where(
+            (CandidateCertification.candidate == candidate(login_id))
+            & (Certification.code == code)
+        )
+        .get()
+    )
+
+
+def run(app, day: date, *extra):
+    result = app.test_cli_runner().invoke(
+        args=["reminders", "send", "--today", day.isoformat(), *extra]
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def reminder_emails(login_id=MEI):
+    return list(
+        OutgoingEmail.select()
+        .where(
+            (OutgoingEmail.candidate == candidate(login_id))
+            & (OutgoingEmail.kind == "expiry_reminder")
+        )
+        .order_by(OutgoingEmail.id)
+    )
+
+
+def test_due_window_is_the_most_recent_one_passed():
+    assert reminders.due_window(181) is None
+    assert reminders.due_window(180) == 180
+    assert reminders.due_window(91) == 180
+    assert reminders.due_window(90) == 90
+    assert reminders.due_window(31) == 90
+    assert reminders.due_window(30) == 30
+    assert reminders.due_window(8) == 30
+    assert reminders.due_window(7) == 7
+    assert reminders.due_window(1) == 7
+    assert reminders.due_window(0) == 0
+    assert reminders.due_window(-1) is None
+
+
+def test_each_window_is_sent_once_with_the_plan(app, db):
+    expires = held().expires_on
+    sent_days = []
+    for days_before in range(181, -2, -1):
+        day = expires - timedelta(days=days_before)
+        before = len(reminder_emails())
+        run(app, day)
+        run(app, day)  # the same day again sends nothing more
+        if len(reminder_emails()) > before:
+            sent_days.append(days_before)
+    assert sent_days == [180, 90, 30, 7, 0]
+    emails = reminder_emails()
+    assert len(emails) == 5
+    assert emails[0].to_address == "wang.mei@certportal.example"
+    assert emails[0].subject == (
+        f"Cisco Certification Tracking System: CCNA (CCNA) expires on "
+        f"{expires:%Y}-{expires:%b}-{expires:%d}"
+    )
+    assert "(in 180 days)" in emails[0].body_text or "(in 5 months)" in emails[0].body_text
+    assert "Pass one of these exams (200-301, 350-401" in emails[0].body_text
+    assert "or earn 30 CE credits; you have 0; 30 more by" in emails[0].body_text
+    assert "http://localhost/certifications/CCNA" in emails[0].body_text
+    assert "http://localhost/personal-info/settings" in emails[0].body_text
+    assert emails[-1].subject.endswith("CCNA (CCNA) expires today")
+    rows = list(ExpiryReminder.select().where(ExpiryReminder.candidate_certification == held()))
+    assert sorted(r.days_before for r in rows) == [0, 7, 30, 90, 180]
+    assert {r.outgoing_email_id for r in rows} == {e.id for e in emails}
+
+
+def test_missed_days_send_only_the_most_recent_reminder(app, db):
+    expires = held().expires_on
+    output = run(app, expires - timedelta(days=85))
+    assert "1 sent" in output or reminder_emails()
+    assert [r.days_before for r in ExpiryReminder.select().where(
+        ExpiryReminder.candidate_certification == held())] == [90]
+    run(app, expires - timedelta(days=20))
+    # Going back in time never sends an older window once a later one was sent.
+    run(app, expires - timedelta(days=100))
+    run(app, expires - timedelta(days=170))
+    assert sorted(r.days_before for r in ExpiryReminder.select().where(
+        ExpiryReminder.candidate_certification == held())) == [30, 90]
+    assert len(reminder_emails()) == 2
+    # After the expiry day nothing is sent: the certification has expired.
+    run(app, expires + timedelta(days=1))
+    assert len(reminder_emails()) == 2
+
+
+def test_a_run_that_loses_the_race_sends_nothing(app, db, monkeypatch):
+    """Another run recorded the reminder after this one read: its insert is ignored."""
+    expires = held().expires_on
+    day = expires - timedelta(days=30)
+    ExpiryReminder.create(candidate_certification=held(), expires_on=expires, days_before=30,
+                          sent_on=day, run_token="another-run")
+    monkeypatch.setattr(reminders, "_recorded", lambda rows: {})
+    run(app, day)
+    assert reminder_emails() == []
+    assert ExpiryReminder.select().where(
+        ExpiryReminder.candidate_certification == held()).count() == 1
+
+
+def test_overlapping_runs_send_each_reminder_once(app, db):
+    expires = held().expires_on
+    day = expires - timedelta(days=7)
+    from certportal import notifications
+
+    errors = []
+    barrier = threading.Barrier(4)
+
+    def one_run():
+        try:
+            with app.test_request_context("/", base_url="http://localhost"):
+                barrier.wait()
+                reminders.send_due_reminders(day, notifications.expiry_reminder, batch=1)
+        except Exception as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+        finally:
+            if not database.is_closed():
+                database.close()
+
+    threads = [threading.Thread(target=one_run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(reminder_emails()) == 1
+    # Every certification due that day got exactly one reminder.
+    per_held = {}
+    for reminder in ExpiryReminder.select():
+        key = (reminder.candidate_certification_id, reminder.expires_on, reminder.days_before)
+        per_held[key] = per_held.get(key, 0) + 1
+    assert set(per_held.values()) == {1}
+    assert OutgoingEmail.select().where(OutgoingEmail.kind == "expiry_reminder").count() == len(
+        per_held
+    )
+
+
+def test_turned_off_in_settings_sends_none(app, db):
+    Candidate.update(expiry_reminders=False).where(Candidate.login_id == MEI).execute()
+    expires = held().expires_on
+    output = run(app, expires - timedelta(days=30))
+    assert "1 turned off by the candidate" in output
+    assert reminder_emails() == []
+    # Turned on again: the reminder due now is sent.
+    Candidate.update(expiry_reminders=True).where(Candidate.login_id == MEI).execute()
+    run(app, expires - timedelta(days=29))
+    assert len(reminder_emails()) == 1
+
+
+def test_service_emails_are_sent_whatever_the_reminder_answer(client, db):
+    from tests.conftest import csrf_token_from
+
+    Candidate.update(expiry_reminders=False).where(Candidate.login_id == MEI).execute()
+    token = csrf_token_from(client.get("/forgot-password").text)
+    client.post("/forgot-password",
+                data={"email": "wang.mei@certportal.example", "csrf_token": token})
+    assert OutgoingEmail.select().where(
+        OutgoingEmail.to_address == "wang.mei@certportal.example").count() == 1
+
+
+def test_recertifying_stops_the_reminders_of_the_old_cycle(app, db):
+    expires = held().expires_on
+    run(app, expires - timedelta(days=90))
+    assert len(reminder_emails()) == 1
+    pending = reminder_emails()[0]
+    # Recertified by exam 60 days before the expiry.
+    day = expires - timedelta(days=60)
+    ExamResult.create(candidate=candidate(), exam=Exam.get(Exam.code == "350-401"),
+                      registration_number="VUE-RECERT-1", grade="Pass", taken_on=day,
+                      expires_on=add_months(day, 36))
+    recompute(candidate(), day)
+    assert held().expires_on == add_months(expires, 36)
+    # The queued reminder of the old cycle was withdrawn (the engine's reaction), once.
+    assert OutgoingEmail.get_by_id(pending.id).status == "withdrawn"
+    assert reminders.cancel_stale_reminders([held().id]) == 0
+    for days_before in (30, 7, 0):
+        run(app, expires - timedelta(days=days_before))
+    assert len(reminder_emails()) == 1
+
+
+def test_a_revoked_or_expired_certification_gets_no_reminder(app, db):
+    expires = held().expires_on
+    CandidateCertification.update(status="revoked").where(
+        CandidateCertification.id == held().id).execute()
+    run(app, expires - timedelta(days=7))
+    assert reminder_emails() == []
+
+
+def test_bad_today_is_refused_with_a_message(app):
+    result = app.test_cli_runner().invoke(args=["reminders", "send", "--today", "2026-13-01"])
+    assert result.exit_code != 0
+    assert "YYYY-MM-DD" in result.output or "does not match" in result.output
+
+
+@pytest.mark.parametrize("batch", [1, 2, 500])
+def test_batches_cover_every_due_certification_once(app, db, batch):
+    """Keyset batches: every active certification expiring within 180 days is read once."""
+    day = date.today()
+    seen = [row[0] for rows in reminders.expiring_batches(day, batch) for row in rows]
+    expected = [
+        h.id
+        for h in CandidateCertification.select()
+        .where(
+            (CandidateCertification.status == "active")
+            & CandidateCertification.expires_on.between(day, day + timedelta(days=180))
+        )
+        .order_by(CandidateCertification.expires_on, CandidateCertification.id)
+    ]
+    assert seen == expected
+
+
+SETTINGS = {
+    "is_employee": "no",
+    "is_partner": "no",
+    "email_notifications": "yes",
+    "is_netacad_student": "yes",
+    "verification_consent": "yes",
+}
+
+
+def post_settings(client, answers):
+    from tests.conftest import csrf_token_from
+
+    token = csrf_token_from(client.get("/personal-info/settings").text)
+    return client.post("/personal-info/settings", data={**answers, "csrf_token": token})
+
+
+def test_settings_ask_a_sixth_optional_question_on_by_default(candidate_client, db):
+    page = candidate_client.get("/personal-info/settings").text
+    assert "<legend>Expiry reminders</legend>" in page
+    assert 'checked id="expiry_reminders-0"' in page  # Yes, the default
+    assert page.count("Required *") == 5
+    # Left out, the five still confirm and the answer stays on.
+    assert post_settings(candidate_client, SETTINGS).status_code == 303
+    assert candidate("CSCO10000000").expiry_reminders is True
+    turned_off = post_settings(candidate_client, {**SETTINGS, "expiry_reminders": "no"})
+    assert turned_off.status_code == 303
+    assert candidate("CSCO10000000").expiry_reminders is False
+    assert 'checked id="expiry_reminders-1"' in candidate_client.get("/personal-info/settings").text
+
+
+def test_settings_refuse_a_reminder_answer_other_than_yes_or_no(candidate_client, db):
+    response = post_settings(candidate_client, {**SETTINGS, "expiry_reminders": "sometimes"})
+    assert response.status_code == 422
+    assert 'id="expiry_reminders-error">Choose Yes or No.</p>' in response.text
+    assert candidate("CSCO10000000").expiry_reminders is True
+
+
+def test_recompute_withdraws_the_old_cycles_queued_reminder_by_itself(app, db):
+    """The engine's reaction: recertifying withdraws a reminder not delivered yet."""
+    expires = held().expires_on
+    run(app, expires - timedelta(days=30))
+    (pending,) = reminder_emails()
+    day = expires - timedelta(days=20)
+    ExamResult.create(candidate=candidate(), exam=Exam.get(Exam.code == "200-301"),
+                      registration_number="VUE-RECERT-2", grade="Pass", taken_on=day,
+                      expires_on=add_months(day, 36))
+    recompute(candidate(), day)
+    assert OutgoingEmail.get_by_id(pending.id).status == "withdrawn"
+    # A recompute that changes nothing leaves everything as it is.
+    recompute(candidate(), day)
+    assert OutgoingEmail.get_by_id(pending.id).status == "withdrawn"
