@@ -70,19 +70,11 @@ def staff_disable(username):
 @click.argument("username")
 def staff_reset_second_factor(username):
     """Make the account enrol a new authenticator at its next sign-in (a lost phone)."""
-    from certportal.domain import audit
-    from certportal.models import StaffRecoveryCode
+    from certportal.domain.staff import reset_second_factor
 
-    with database.connection_context(), database.atomic():
-        staff_user = _find(username)
-        staff_user.totp_secret = ""
-        staff_user.totp_enrolled_at = None
-        staff_user.totp_last_step = None
-        staff_user.save()
-        StaffRecoveryCode.delete().where(StaffRecoveryCode.staff_user == staff_user).execute()
-        audit.record("staff_second_factor_reset", subject=f"staff {staff_user.username}")
+    with database.connection_context():
+        reset_second_factor(_find(username))
     click.echo(f"{username} enrols a new authenticator at the next sign-in.")
-
 
 
 @group.command("demo-code")

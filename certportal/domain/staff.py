@@ -121,6 +121,26 @@ def disable_staff(staff_user: StaffUser, actor: StaffUser | None = None) -> None
         audit.record("staff_disabled", staff_user=actor, subject=f"staff {staff_user.username}")
 
 
+def reset_second_factor(staff_user: StaffUser, actor: StaffUser | None = None) -> None:
+    """A lost phone: the account enrols a new authenticator at its next sign-in; its
+    recovery codes and sessions end."""
+    with database.atomic():
+        staff_user.totp_secret = ""
+        staff_user.totp_enrolled_at = None
+        staff_user.totp_last_step = None
+        staff_user.save()
+        StaffRecoveryCode.delete().where(StaffRecoveryCode.staff_user == staff_user).execute()
+        LoginSession.update(revoked_at=utcnow()).where(
+            (LoginSession.staff_user == staff_user) & LoginSession.revoked_at.is_null()
+        ).execute()
+        audit.record("staff_second_factor_reset", staff_user=actor,
+                     subject=f"staff {staff_user.username}")
+
+
+def staff_accounts() -> list[StaffUser]:
+    return list(StaffUser.select().order_by(StaffUser.is_active.desc(), StaffUser.username))
+
+
 # --- The second factor ----------------------------------------------------------------------
 
 

@@ -110,6 +110,7 @@ STAFF_SECTIONS = (
     StaffSection("catalog", "Catalog", "staff.catalog",
                  ("support", "fulfillment", "auditor")),
     StaffSection("audit", "Audit log", "staff.audit_log", ("auditor",)),
+    StaffSection("accounts", "Staff accounts", "staff.accounts", ()),
 )
 
 

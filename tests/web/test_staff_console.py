@@ -56,6 +56,7 @@ PAGES = {
     "/staff/fulfillment": ("admin", "fulfillment", "auditor"),
     "/staff/fulfillment?status=sent": ("admin", "fulfillment", "auditor"),
     "/staff/fulfillment/orders/{order}/packing-slip.pdf": ("admin", "fulfillment", "auditor"),
+    "/staff/accounts": ("admin",),
 }
 # Every form a POST reaches, and the roles that may send it.
 ACTIONS = {
@@ -75,6 +76,10 @@ ACTIONS = {
     "/staff/fulfillment/{kit}/sent": ("admin", "fulfillment"),
     "/staff/fulfillment/{kit}/complete": ("admin", "fulfillment"),
     "/staff/fulfillment/{kit}/cancel": ("admin", "fulfillment"),
+    "/staff/accounts": ("admin",),
+    "/staff/accounts/auditor/roles": ("admin",),
+    "/staff/accounts/auditor/reset-second-factor": ("admin",),
+    "/staff/accounts/auditor/disable": ("admin",),
 }
 
 
@@ -511,3 +516,36 @@ def test_five_wrong_codes_send_the_staff_member_back_to_the_password(client, db)
     assert late.headers["Location"] == "/login"
     assert AuditEvent.select().where(
         AuditEvent.action == "staff_second_factor_failed").count() == 5
+
+
+# --- Staff accounts ------------------------------------------------------------------------
+
+
+def test_an_admin_creates_changes_resets_and_disables_staff(staff_client, db):
+    client = staff_client("admin")
+    page = client.get("/staff/accounts")
+    assert page.status_code == 200 and "auditor" in page.text
+    token = csrf_token_from(page.text)
+    bad = client.post("/staff/accounts", data={
+        "username": "Bad Name", "email": "x", "password": "short", "csrf_token": token})
+    assert bad.status_code == 422 and "Choose at least one role." in bad.text
+    assert not StaffUser.select().where(StaffUser.email == "x").exists()
+    done = client.post("/staff/accounts", data={
+        "username": "newbie", "display_name": "New Person", "email": "n@example.org",
+        "roles": ["support", "auditor"], "password": "a long first password",
+        "csrf_token": token})
+    assert done.status_code == 303
+    assert StaffUser.get(StaffUser.username == "newbie").role_names == ("auditor", "support")
+    assert client.post("/staff/accounts/newbie/roles", data={
+        "roles": ["fulfillment"], "csrf_token": token}).status_code == 303
+    assert StaffUser.get(StaffUser.username == "newbie").role_names == ("fulfillment",)
+    assert client.post("/staff/accounts/support/reset-second-factor", data={
+        "csrf_token": token}).status_code == 303
+    assert StaffUser.get(StaffUser.username == "support").totp_enrolled_at is None
+    assert client.post("/staff/accounts/newbie/disable", data={
+        "csrf_token": token}).status_code == 303
+    assert not StaffUser.get(StaffUser.username == "newbie").is_active
+    actions = [e.action for e in AuditEvent.select().where(
+        AuditEvent.subject.startswith("staff "))]
+    assert actions == ["staff_created", "staff_roles_set", "staff_second_factor_reset",
+                       "staff_disabled"]

@@ -20,8 +20,10 @@ from wtforms import (
     DateField,
     EmailField,
     HiddenField,
+    PasswordField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -916,3 +918,106 @@ def _session_timeout():
     # Shown in the console footer: staff know when an idle session ends.
     return {"staff_idle_minutes": int(
         current_app.config["STAFF_SESSION_IDLE_TIMEOUT"].total_seconds() // 60)}
+
+
+# --- Staff accounts (admins) ------------------------------------------------------------------
+
+
+class NewStaffForm(FlaskForm):
+    username = StringField("Username", validators=[
+        DataRequired("Enter a username."), Length(max=64, message="Use at most 64 characters.")])
+    display_name = StringField("Name shown in the console", validators=[Length(max=100)])
+    email = EmailField("Email address", validators=[
+        DataRequired("Enter the email address."), Length(max=254)])
+    roles = SelectMultipleField("Roles", validators=[DataRequired("Choose at least one role.")])
+    password = PasswordField("First password", validators=[
+        DataRequired("Enter a first password (at least 12 characters)."), Length(max=128)])
+
+
+class RolesForm(FlaskForm):
+    roles = SelectMultipleField("Roles", validators=[DataRequired("Choose at least one role.")])
+
+
+def _role_choices():
+    return [SelectChoice(name, f"{name}: {what}") for name, what in staff.ROLES.items()]
+
+
+def _accounts_page(status=200, form=None):
+    form = form or NewStaffForm(formdata=None)
+    form.roles.choices = _role_choices()
+    return render_page("staff/accounts.html", "content", status=status, section="accounts",
+                       accounts=staff.staff_accounts(), form=form, roles=staff.ROLES,
+                       me=current_staff())
+
+
+@bp.get("/accounts")
+@staff_only(*ADMIN)
+def accounts():
+    """Staff accounts: create one, change roles, disable, reset a lost second factor."""
+    return _accounts_page()
+
+
+@bp.post("/accounts")
+@staff_only(*ADMIN)
+def create_account():
+    form = NewStaffForm()
+    form.roles.choices = _role_choices()
+    if form.validate():
+        try:
+            created = staff.create_staff(form.username.data, form.email.data,
+                                         form.password.data, list(form.roles.data),
+                                         form.display_name.data or "", actor=current_staff())
+        except staff.StaffError as error:
+            getattr(form, error.field).errors = [str(error)]
+        else:
+            return redirect_after_post(
+                url_for("staff.accounts"),
+                message=f"{created.username} can sign in; they enrol an authenticator first.")
+    return _accounts_page(422, form)
+
+
+def _account_or_404(username: str) -> StaffUser:
+    account = staff.find_staff(username)
+    if account is None:
+        abort(404)
+    return account
+
+
+@bp.post("/accounts/<username>/roles")
+@staff_only(*ADMIN)
+def set_account_roles(username: str):
+    account = _account_or_404(username)
+    form = RolesForm()
+    form.roles.choices = _role_choices()
+    if not form.validate():
+        flash("Choose at least one role.", "error")
+        return redirect(url_for("staff.accounts"), 303)
+    staff.set_roles(account, list(form.roles.data), actor=current_staff())
+    return redirect_after_post(url_for("staff.accounts"),
+                               message=f"{account.username}: {account.roles}.")
+
+
+@bp.post("/accounts/<username>/disable")
+@staff_only(*ADMIN)
+def disable_account(username: str):
+    account = _account_or_404(username)
+    if not PlainForm().validate():
+        abort(400)
+    if account.id == current_staff().id:
+        flash("You cannot disable your own account.", "error")
+        return redirect(url_for("staff.accounts"), 303)
+    staff.disable_staff(account, actor=current_staff())
+    return redirect_after_post(url_for("staff.accounts"),
+                               message=f"{account.username} is disabled; their sessions ended.")
+
+
+@bp.post("/accounts/<username>/reset-second-factor")
+@staff_only(*ADMIN)
+def reset_account_second_factor(username: str):
+    account = _account_or_404(username)
+    if not PlainForm().validate():
+        abort(400)
+    staff.reset_second_factor(account, actor=current_staff())
+    return redirect_after_post(
+        url_for("staff.accounts"),
+        message=f"{account.username} enrols a new authenticator at the next sign-in.")
