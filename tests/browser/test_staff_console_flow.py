@@ -115,7 +115,7 @@ def test_every_console_page_passes_axe(page, live_server, console_errors):
     assert_no_axe_violations(page)
     nav = page.get_by_role("navigation", name="Staff console")
     for name in ("Candidates", "Support cases", "Imports", "Fulfillment", "Catalog",
-                 "Audit log"):
+                 "Audit log", "Staff accounts"):
         nav.get_by_role("link", name=name).click()
         expect(page.get_by_role("heading", level=1, name=name, exact=False)).to_be_visible()
         assert_no_axe_violations(page)
