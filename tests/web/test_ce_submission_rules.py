@@ -175,7 +175,7 @@ def test_evidence_is_reachable_by_its_owner_and_staff_only(db, tmp_path):
 
 
 def staff():
-    return StaffUser.get(StaffUser.username == "staff")
+    return StaffUser.get(StaffUser.username == "support")
 
 
 def test_approval_makes_a_counting_credit_and_may_recertify(db, tmp_path):
@@ -269,13 +269,13 @@ def test_staff_review_from_the_command_line(app, db, tmp_path):
     assert listed.exit_code == 0
     assert f"{credit.id}\tCSCO10000000\t" in listed.output and "certificate.pdf" in listed.output
     refused = runner.invoke(args=["ce", "approve", str(credit.id), "--points", "31",
-                                  "--staff", "staff"])
+                                  "--staff", "support"])
     assert refused.exit_code != 0 and "Award at most 30 points" in refused.output
     unknown = runner.invoke(args=["ce", "reject", str(credit.id), "--reason", "x",
                                   "--staff", "nobody"])
     assert unknown.exit_code != 0 and 'No staff account is named "nobody"' in unknown.output
     approved = runner.invoke(args=["ce", "approve", str(credit.id), "--points", "30",
-                                   "--staff", "staff"])
+                                   "--staff", "support"])
     assert approved.exit_code == 0, approved.output
     assert "recertified or earned: CCNA (CCNA)" in approved.output
     assert OutgoingEmail.select().where(OutgoingEmail.kind == "ce_submission_reviewed").count() == 1
