@@ -15,7 +15,11 @@ from flask.testing import FlaskClient
 from certportal import create_app
 from certportal.db import bind, database, release_connections, upgrade_schema
 
-pytest_plugins = ("tests.payment_fixtures", "tests.independent_verifier")
+pytest_plugins = (
+    "tests.payment_fixtures",
+    "tests.independent_verifier",
+    "tests.standards.html_check",
+)
 
 POSTGRES_URL = os.environ.get("CERTPORTAL_TEST_DATABASE_URL", "")
 TEST_BASE_URL = "http://localhost"
