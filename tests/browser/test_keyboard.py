@@ -84,8 +84,11 @@ def log_in_with_the_keyboard(page, base):
 
 
 def go_to_section(page, label):
+    """Follow a main navigation link; the new page's heading then has focus."""
     enter_on(page, page.get_by_role("navigation", name="Main").get_by_role(
         "link", name=label, exact=True))
+    expect(page.locator("main h1")).to_be_focused()
+    focused(page)
 
 
 def test_log_in_with_the_keyboard(page, live_server, console_errors):
@@ -132,7 +135,7 @@ def test_sort_exams_with_the_keyboard(page, live_server, console_errors):
 def test_expand_a_certification_with_the_keyboard(page, live_server, console_errors):
     log_in_with_the_keyboard(page, live_server)
     go_to_section(page, "Certifications")
-    expect(page.get_by_role("heading", name="Active certifications")).to_be_visible()
+    expect(page.get_by_role("heading", name="Certifications", level=1)).to_be_visible()
     name = page.get_by_role("link", name="CCNA (CCNA)")
     enter_on(page, name)
     detail = page.locator("#detail-CCNA")

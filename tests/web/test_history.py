@@ -266,7 +266,7 @@ def test_transactions_show_the_free_claim_and_the_paid_kit(candidate_client, db)
     paid = EcommerceTransaction.get(EcommerceTransaction.amount_cents > 0)
     assert "Kit purchase with trackable shipping" in page
     assert f"${paid.amount_cents // 100:,}.{paid.amount_cents % 100:02d} " in page
-    assert "<td>Card</td>" in page
+    assert '<td data-label="Payment method">Card</td>' in page
     assert "Initial kit claim" in page and "$0.00" in page and "None (free claim)" in page
     # Newest first: the purchase of last month before the claim of a year ago.
     assert page.index("Kit purchase") < page.index("Initial kit claim")
