@@ -10,25 +10,29 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 SOAK_SECONDS ?= 300
 SOAK_ARGS ?=
+SCREENSHOTS ?= screenshots
 
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 BENCH_STAMP := $(VENV)/.bench-installed-stamp
 FLASK := $(VENV)/bin/flask --app app
+# Java runs the Nu Html Checker (make test); Node 20+ (nodesource) runs it and Lighthouse.
 SYSTEM_PACKAGES := chromium fonts-wqy-zenhei fonts-dejavu-core poppler-utils zbar-tools libcairo2 \
-                   redis-server
+                   redis-server openjdk-17-jre-headless
 
 # CI=true (also 1/yes) makes missing PostgreSQL an error instead of a skipped pass.
 IS_CI := $(filter true TRUE True 1 yes,$(CI))
 
-.PHONY: help venv install system-deps load-tools lint test run bench soak clean
+.PHONY: help venv install system-deps load-tools lint test lighthouse screenshots run bench soak clean
 
 help:
 	@echo "make install      create $(VENV) and install '.[test]' (again only when pyproject.toml changes)"
 	@echo "make system-deps  Debian packages: $(SYSTEM_PACKAGES), postgresql"
 	@echo "make lint         ruff check"
-	@echo "make test         lint, pytest on SQLite, then pytest on a throwaway PostgreSQL  [PYTEST_ARGS=...]"
+	@echo "make test         lint, pytest on SQLite (with the HTML, axe, reflow and keyboard checks), then on PostgreSQL  [PYTEST_ARGS=...]"
+	@echo "make lighthouse   Lighthouse on Home, Exams, a certification, a public transcript (CI runs it)"
+	@echo "make screenshots  every page at 375 and 1280 px into $(SCREENSHOTS)/ (git-ignored)"
 	@echo "make run          migrate, load catalog + demo data, serve on http://127.0.0.1:5000"
 	@echo "make bench        performance budgets on SQLite and PostgreSQL  [BENCH_ARGS=...]"
 	@echo "make soak         PostgreSQL + Redis + gunicorn 4 workers under Locust, restarts, nothing lost  [SOAK_SECONDS=300]"
@@ -100,7 +104,8 @@ lint: install
 # Both passes run the whole suite; any pytest failure, including exit 5 (no tests
 # collected), fails the target. with_postgres.py exits 3 when PostgreSQL is absent, but so
 # does pytest on an internal error, so absence is asked with --check first and every
-# non-zero status of the real run is a failure.
+# non-zero status of the real run is a failure. The Nu Html Checker runs on the SQLite pass
+# (the pages are the same on PostgreSQL).
 test: install system-deps lint
 	@echo "==> pytest on SQLite"
 	env -u CERTPORTAL_TEST_DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -117,7 +122,18 @@ test: install system-deps lint
 	  exit "$$rc"; \
 	fi; \
 	set -x; \
-	$(VPY) scripts/with_postgres.py -- $(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(VPY) scripts/with_postgres.py -- $(VENV)/bin/pytest -p no:cacheprovider --no-html-check $(PYTEST_ARGS)
+
+# Lighthouse takes about two minutes, so it is not part of `make test`; CI runs both.
+lighthouse: install system-deps
+	$(VENV)/bin/pytest -q -p no:cacheprovider --no-html-check --lighthouse tests/browser/test_lighthouse.py
+
+# Every page, as the browser tour reaches it, photographed at 375 and 1280 px.
+screenshots: install system-deps
+	rm -rf $(SCREENSHOTS)
+	CERTPORTAL_SCREENSHOTS=$(CURDIR)/$(SCREENSHOTS) $(VENV)/bin/pytest -q -p no:cacheprovider \
+	  --no-html-check tests/browser/test_every_page.py
+	@echo "$$(ls $(SCREENSHOTS) | wc -l) screenshots in $(SCREENSHOTS)/"
 
 # --- Running -------------------------------------------------------------------------------
 

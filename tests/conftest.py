@@ -15,7 +15,11 @@ from flask.testing import FlaskClient
 from certportal import create_app
 from certportal.db import bind, database, release_connections, upgrade_schema
 
-pytest_plugins = ("tests.payment_fixtures", "tests.independent_verifier")
+pytest_plugins = (
+    "tests.payment_fixtures",
+    "tests.independent_verifier",
+    "tests.standards.html_check",
+)
 
 POSTGRES_URL = os.environ.get("CERTPORTAL_TEST_DATABASE_URL", "")
 TEST_BASE_URL = "http://localhost"
@@ -23,6 +27,20 @@ TEST_BASE_URL = "http://localhost"
 # failure can be replayed.
 TEST_BADGE_SIGNING_KEY = "z3u2en7t5LR2WtQH5PfsxwQUFeBTVzt3tkm4tKsQMDGzNjfH"
 CSRF_INPUT = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def pytest_addoption(parser):
+    parser.addoption("--lighthouse", action="store_true",
+                     help="run the Lighthouse audits (slow: `make lighthouse`) and nothing else")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Lighthouse runs alone, with --lighthouse; every other run leaves it out."""
+    wanted = config.getoption("--lighthouse")
+    keep = [item for item in items if bool(item.get_closest_marker("lighthouse")) == wanted]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
 
 
 def badge_settings_for_tests():

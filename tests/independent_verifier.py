@@ -6,24 +6,20 @@ JavaScript stack on Node), from the tests.
 tests using it skip, except under CI=true, where they fail.
 """
 
-import hashlib
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from certportal.domain.linked_data import CONTEXT_FILES, CONTEXTS_DIR
+from tests.node_packages import ToolMissing, install_locked, node_binary, running_in_ci
 
 VERIFIER_DIR = Path(__file__).resolve().parent / "verifier"
-INSTALL_STAMP = VERIFIER_DIR / "node_modules" / ".certportal-lock-sha256"
-MINIMUM_NODE = 20
 
 
 def _unavailable(reason: str):
-    if os.environ.get("CI", "") in {"true", "TRUE", "True", "1", "yes"}:
+    if running_in_ci():
         pytest.fail(f"{reason}; CI must run the independent credential verifier", pytrace=False)
     pytest.skip(reason)
 
@@ -31,25 +27,11 @@ def _unavailable(reason: str):
 @pytest.fixture(scope="session")
 def node():
     """The node binary, with the verifier's packages installed from the lock file."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        _unavailable("node and npm are not on PATH")
-    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout
-    if int(version.strip().lstrip("v").split(".")[0]) < MINIMUM_NODE:
-        _unavailable(f"Node {version.strip()} is older than {MINIMUM_NODE}")
-    lock = hashlib.sha256((VERIFIER_DIR / "package-lock.json").read_bytes()).hexdigest()
-    if not INSTALL_STAMP.is_file() or INSTALL_STAMP.read_text() != lock:
-        install = subprocess.run(
-            [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=VERIFIER_DIR,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if install.returncode != 0:
-            _unavailable(f"npm ci for the credential verifier failed: {install.stderr[-2000:]}")
-        INSTALL_STAMP.write_text(lock)
-    return node
+    try:
+        install_locked(VERIFIER_DIR)
+        return node_binary()
+    except ToolMissing as missing:
+        _unavailable(str(missing))
 
 
 def run_verifier(node: str, folder: Path, credentials, published: dict, now: str) -> list[dict]:

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from certportal.models import Candidate
-from tests.browser.conftest import assert_no_axe_violations, log_in_through_the_form
+from tests.browser.conftest import assert_accessible, log_in_through_the_form
 from tests.web.test_certificates import qr_codes_in
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -16,7 +16,7 @@ def test_download_a_logo_from_the_logos_page(page, live_server, console_errors):
     log_in_through_the_form(page, live_server)
     page.goto(f"{live_server}/certifications/logos")
     expect(page.get_by_role("heading", name="Certification Logos")).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     with page.expect_download() as download_info:
         page.get_by_role(
             "link", name="CCIE Certification - 10-year Achievement", exact=True
@@ -36,7 +36,7 @@ def test_the_certifications_tables_logo_link_downloads_the_right_file(page, live
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Logo: CCIE Enterprise Infrastructure").click()
     assert download_info.value.suggested_filename == "ccie-ei-logo.png"
-    assert_no_axe_violations(page)
+    assert_accessible(page)
 
 
 def test_scan_the_pdf_certificate_then_consent_is_withdrawn(page, browser, live_server, db):
@@ -55,7 +55,7 @@ def test_scan_the_pdf_certificate_then_consent_is_withdrawn(page, browser, live_
     employer.goto(f"{live_server}{path}")
     expect(employer.get_by_role("heading", name="Certification active")).to_be_visible()
     expect(employer.get_by_text("John Doe")).to_be_visible()
-    assert_no_axe_violations(employer)
+    assert_accessible(employer)
     Candidate.update(verification_consent=False).where(
         Candidate.login_id == "CSCO10000000"
     ).execute()
@@ -79,12 +79,12 @@ def test_verify_a_code_typed_into_the_form(browser, live_server, db, javascript)
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_text("A verification code has 16 letters and digits")).to_be_visible()
     if javascript:  # axe runs as a script: only where scripts run (the HTML is the same)
-        assert_no_axe_violations(page)
+        assert_accessible(page)
     page.get_by_label("Verification code").fill(code.lower())
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("heading", name="Certification active")).to_be_visible()
     expect(page).to_have_url(re.compile(rf"/verify\?code={code.lower()}$"))
     if javascript:
         assert page.evaluate("window.__stillTheSameDocument") is True
-        assert_no_axe_violations(page)
+        assert_accessible(page)
     context.close()

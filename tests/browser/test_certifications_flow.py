@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_no_axe_violations, log_in_through_the_form
+from tests.browser.conftest import assert_accessible, log_in_through_the_form
 
 
 def open_certifications(page, base):
@@ -23,7 +23,7 @@ def test_expand_and_collapse_in_place_with_javascript(page, live_server, console
     expect(name).to_have_attribute("aria-expanded", "true")
     expect(page).to_have_url(f"{live_server}/certifications/")
     assert page.evaluate("window.__stillTheSameDocument") is True
-    assert_no_axe_violations(page)
+    assert_accessible(page)
 
     name.click()
     expect(detail.get_by_text("1.2 – (10 / 30)")).to_have_count(0)
@@ -48,13 +48,13 @@ def test_detail_has_its_own_page_without_javascript(no_js_page, live_server):
 
 def test_certification_pages_pass_axe(page, live_server, console_errors):
     open_certifications(page, live_server)
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     page.goto(f"{live_server}/certifications/CCNA")
     expect(page.get_by_role("heading", name="History")).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     page.get_by_role("link", name="Certification Agreement").click()
     expect(page.get_by_text("Version", exact=True)).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     assert console_errors == []
 
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from certportal.domain.demo import UNMAPPED_EMAIL, UNMAPPED_REGISTRATION_NUMBER
-from tests.browser.conftest import assert_no_axe_violations, log_in_through_the_form
+from tests.browser.conftest import assert_accessible, log_in_through_the_form
 
 NEW_PASSWORD = "violet kettle harbour 42"
 SET_PASSWORD_SUBJECT = "Cisco Certification Tracking System: set your password"
@@ -46,19 +46,19 @@ def set_password_and_log_in(page, base, identifier, axe=False):
     expect(page.get_by_role("heading", name="Set your password")).to_be_visible()
     expect(page.get_by_text("Your login ID is CSCO10000002.")).to_be_visible()
     if axe:
-        assert_no_axe_violations(page)
+        assert_accessible(page)
     page.get_by_label("New password", exact=True).fill("too short")
     page.get_by_label("Confirm new password").fill("too short")
     page.get_by_role("button", name="Set password").click()
     expect(page.get_by_text("Use at least 12 characters.")).to_be_visible()
     if axe:
-        assert_no_axe_violations(page)
+        assert_accessible(page)
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set password").click()
     expect(page.get_by_text("Your account mapping is complete.")).to_be_visible()
     if axe:
-        assert_no_axe_violations(page)
+        assert_accessible(page)
     page.get_by_role("link", name="Log in to the Certification Tracking System").click()
     log_in_through_the_form(page, base, identifier, NEW_PASSWORD)
     expect(page.get_by_role("heading", name="Welcome, Ana Núñez")).to_be_visible()
@@ -120,20 +120,20 @@ def test_a_mapped_account_cannot_be_taken_over_by_score_report(any_page, live_se
 
 def test_mapping_pages_pass_axe(page, live_server, console_errors):
     page.goto(f"{live_server}/first-time-login")
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     panel = page.get_by_role("region", name="By score report")
     panel.get_by_label("Last name").fill("Núñez")
     panel.get_by_label("Registration number").fill(UNMAPPED_REGISTRATION_NUMBER)
     panel.get_by_label("New email address").fill("not-an-address")
     panel.get_by_role("button", name="Submit").click()
     expect(page.get_by_text("Enter an email address, for example")).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     page.get_by_role("region", name="By email address").get_by_label("Email address").fill(
         UNMAPPED_EMAIL
     )
     page.get_by_role("region", name="By email address").get_by_role("button", name="Submit").click()
     expect(page.get_by_role("status")).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     open_newest_email_link(page, live_server, SET_PASSWORD_SUBJECT)
     set_password_and_log_in(page, live_server, "CSCO10000002", axe=True)
     assert console_errors == []
@@ -142,17 +142,17 @@ def test_mapping_pages_pass_axe(page, live_server, console_errors):
 def test_forgot_password_support_case_and_outbox_pass_axe(page, live_server, console_errors):
     page.goto(f"{live_server}/login")
     page.get_by_role("link", name="Forgot password?").click()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     page.get_by_label("Email address").fill("wang.mei@certportal.example")
     page.get_by_role("button", name="Submit").click()
     expect(page.get_by_role("status")).to_contain_text("An email has been sent")
-    assert_no_axe_violations(page)
+    assert_accessible(page)
 
     page.goto(f"{live_server}/support/cases/new")
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     page.get_by_role("button", name="Open support case").click()
     expect(page.get_by_text("Describe what you need")).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     page.get_by_label("Contact email address").fill("mei@example.org")
     page.get_by_label("Description").fill("Please merge CSCO10000001 with my older record.")
     page.get_by_role("button", name="Open support case").click()
@@ -160,8 +160,8 @@ def test_forgot_password_support_case_and_outbox_pass_axe(page, live_server, con
 
     page.goto(f"{live_server}/dev/outbox/")
     expect(page.get_by_role("link", name="Support case SC-")).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     page.get_by_role("link", name="Support case SC-").click()
     expect(page.get_by_text("We have received support case SC-")).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     assert console_errors == []

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_no_axe_violations, log_in_through_the_form
+from tests.browser.conftest import assert_accessible, log_in_through_the_form
 
 
 def test_log_in_and_out(page, live_server, console_errors):
@@ -52,15 +52,15 @@ def test_log_in_with_javascript_off(no_js_page, live_server):
 
 def test_login_page_passes_axe(page, live_server, console_errors):
     page.goto(f"{live_server}/login")
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     log_in_through_the_form(page, live_server, password="wrong-password-x")
     expect(page.get_by_role("alert")).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     assert console_errors == []
 
 
 def test_home_page_passes_axe(page, live_server, console_errors):
     log_in_through_the_form(page, live_server)
     expect(page.get_by_role("heading", name="Welcome, John Doe")).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     assert console_errors == []

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_no_axe_violations, log_in_through_the_form
+from tests.browser.conftest import assert_accessible, log_in_through_the_form
 
 
 def open_settings(page, base):
@@ -58,7 +58,7 @@ def test_change_job_title(browser, live_server, javascript):
 def test_personal_info_tabs_and_home_pass_axe(page, live_server, console_errors):
     log_in_through_the_form(page, live_server)
     expect(page.get_by_role("heading", name="Needs your attention")).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Personal Info").click()
     for tab, heading in (
         ("Settings", "Settings"),
@@ -67,7 +67,7 @@ def test_personal_info_tabs_and_home_pass_axe(page, live_server, console_errors)
     ):
         page.get_by_role("navigation", name="Personal Info").get_by_role("link", name=tab).click()
         expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
-        assert_no_axe_violations(page)
+        assert_accessible(page)
     assert console_errors == []
 
 
@@ -76,7 +76,7 @@ def test_settings_errors_pass_axe(page, live_server):
     page.goto(f"{live_server}/personal-info/settings")
     page.get_by_role("button", name="Update/Confirm").click()
     expect(page.get_by_role("alert")).to_contain_text("Nothing was saved")
-    assert_no_axe_violations(page)
+    assert_accessible(page)
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
@@ -90,7 +90,7 @@ def test_change_password_and_end_a_session(browser, live_server, javascript):
     page.get_by_role("link", name="Password & Sessions").click()
     expect(page.get_by_role("heading", name="Where you are logged in")).to_be_visible()
     if javascript:  # axe runs in the page: it needs JavaScript
-        assert_no_axe_violations(page)
+        assert_accessible(page)
     expect(page.get_by_role("button", name="End session")).to_have_count(1)
     page.get_by_label("Current password").fill("not my password")
     page.get_by_label(re.compile(r"^New password")).fill("a fresh and long passphrase")
@@ -98,7 +98,7 @@ def test_change_password_and_end_a_session(browser, live_server, javascript):
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_text("This is not your current password.")).to_be_visible()
     if javascript:  # axe runs in the page: it needs JavaScript
-        assert_no_axe_violations(page)
+        assert_accessible(page)
     page.get_by_label("Current password").fill("certportal-demo")
     page.get_by_label(re.compile(r"^New password")).fill("a fresh and long passphrase")
     page.get_by_label("Confirm new password").fill("a fresh and long passphrase")

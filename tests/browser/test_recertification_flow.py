@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_no_axe_violations, log_in_through_the_form
+from tests.browser.conftest import assert_accessible, log_in_through_the_form
 
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"
 
@@ -30,7 +30,7 @@ def any_page(request, browser):
 def check_axe(page):
     """axe runs in the page, so only where scripts run; the same markup is served to both."""
     if page.javascript:
-        assert_no_axe_violations(page)
+        assert_accessible(page)
 
 
 def open_ccna(page, base):

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_no_axe_violations, log_in_through_the_form
+from tests.browser.conftest import assert_accessible, log_in_through_the_form
 
 
 @pytest.fixture
@@ -122,27 +122,27 @@ def test_edit_and_disable_in_place_then_the_link_is_not_available(
 def test_transcripts_page_form_email_and_public_page_pass_axe(page, live_server, console_errors):
     log_in_through_the_form(page, live_server)
     page.goto(f"{live_server}/transcripts")
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     page.get_by_role("link", name="Create new transcript").click()
     expect(page.get_by_role("group", name="Display name")).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     page.get_by_label("On this date:").check()
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("alert")).to_contain_text("Nothing was saved")
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     page.get_by_label("J. Doe (initials of given names)").check()
     page.get_by_label("30 days").check()
     page.get_by_label("Remarks").fill("Open to contract work.")
     page.get_by_label("Show address").check()
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Transcript created")).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
 
     page.get_by_role("link", name=re.compile("^Email or copy the link")).click()
     page.get_by_label("To:").fill("hr@acme.example")
     page.get_by_role("button", name="Preview Email").click()
     expect(page.locator(".email-subject")).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     public_url = page.get_by_label("Transcript link").input_value().replace(
         "http://localhost", live_server)
     page.get_by_role("button", name="Copy link").click()
@@ -151,8 +151,8 @@ def test_transcripts_page_form_email_and_public_page_pass_axe(page, live_server,
     page.goto(public_url)
     expect(page.get_by_role("heading", name="J. Doe", level=1)).to_be_visible()
     expect(page.get_by_text("Open to contract work.")).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     page.goto(f"{live_server}/t/0000000000000000")
     expect(page.get_by_role("heading", name="This transcript is not available")).to_be_visible()
-    assert_no_axe_violations(page)
+    assert_accessible(page)
     assert console_errors == []

@@ -10,8 +10,9 @@ from certportal.models import CeCredit, EcommerceTransaction, Exam, ExamResult
 from tests.conftest import BOOSTED, HISTORY_RESTORE, PARTIAL, log_in
 from tests.factories import john
 
-ROW = re.compile(r"<tr>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*"
-                 r"<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>")
+# A table cell (its data-label names the column on a phone).
+TD = r"<td[^>]*>"
+ROW = re.compile(r"<tr>\s*" + r"\s*".join([TD + r"([^<]*)</td>"] * 6))
 
 
 def exam_rows(html):
@@ -195,8 +196,8 @@ def test_history_needs_a_signed_in_candidate(client, url):
 
 def test_agreements_list_the_certification_agreement(candidate_client):
     page = candidate_client.get("/testing-history/agreements").text
-    assert re.search(r"<td>Cisco Certification and Confidentiality Agreement \(V9\)</td>\s*"
-                     r"<td>2006-Jun-20</td>\s*<td>Never</td>", page)
+    assert re.search(TD + r"Cisco Certification and Confidentiality Agreement \(V9\)</td>\s*"
+                     + TD + r"2006-Jun-20</td>\s*" + TD + "Never</td>", page)
     for column in ("Name", "Active date", "Expires"):
         assert f'<th scope="col">{column}</th>' in page
 
@@ -213,8 +214,9 @@ def test_ce_activities_show_the_guides_columns_and_details(candidate_client):
     assert len(ce_rows(page)) == 4
     assert re.search(r"<summary>Cisco CE Credits</summary>.*?<dt>Import Source</dt>"
                      r"<dd>creq-20200214-200500.csv</dd>.*?<dt>External Id</dt><dd>146260[01]</dd>"
-                     r".*?<td>2020-Feb-01</td>\s*<td>2023-Feb-01</td>\s*<td>n/a</td>\s*<td>5</td>"
-                     r"\s*<td>2020-Feb-24</td>\s*<td>CDL 01 July CCNP</td>\s*<td>CertMetrics</td>",
+                     r".*?" + r"\s*".join(TD + cell + "</td>" for cell in (
+                         "2020-Feb-01", "2023-Feb-01", "n/a", "5", "2020-Feb-24",
+                         "CDL 01 July CCNP", "CertMetrics")),
                      page, re.S)
     # The two recent credits count; the guide's 2020 ones expired in 2023.
     assert "Active points: <strong>10</strong>" in page
@@ -264,7 +266,7 @@ def test_transactions_show_the_free_claim_and_the_paid_kit(candidate_client, db)
     paid = EcommerceTransaction.get(EcommerceTransaction.amount_cents > 0)
     assert "Kit purchase with trackable shipping" in page
     assert f"${paid.amount_cents // 100:,}.{paid.amount_cents % 100:02d} " in page
-    assert "<td>Card</td>" in page
+    assert '<td data-label="Payment method">Card</td>' in page
     assert "Initial kit claim" in page and "$0.00" in page and "None (free claim)" in page
     # Newest first: the purchase of last month before the claim of a year ago.
     assert page.index("Kit purchase") < page.index("Initial kit claim")

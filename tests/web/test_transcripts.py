@@ -275,7 +275,7 @@ def test_another_candidates_transcript_is_never_reachable(candidate_client, app,
 def public_names(client, transcript):
     """The certification names on the public page, in order (dates left out)."""
     page = client.get(f"/t/{transcript.public_id}").text
-    cells = re.findall(r"<td>([^<]+?)(?: — expired)?</td>", page)
+    cells = re.findall(r"<td[^>]*>([^<]+?)(?: — expired)?</td>", page)
     return [cell for cell in cells if not re.fullmatch(r"\d{4}-\w{3}-\d{2}", cell)]
 
 
@@ -515,7 +515,7 @@ def test_a_viewer_counts_once_a_day_and_their_revalidations_add_nothing(
     page = candidate_client.get("/transcripts").text
     assert re.search(r"view log\">4</a>", page)
     log = candidate_client.get(f"/transcripts/{transcript.public_id}/views").text
-    assert log.count("<tr><td>") == 4 and "Time (UTC)" in log
+    assert log.count("<tr><td") == 4 and "Time (UTC)" in log
 
 
 @pytest.fixture
