@@ -34,8 +34,9 @@ EXPIRY_CHOICES = [
     SelectChoice(str(days), f"{days} days") for days in rules.EXPIRY_PERIODS_DAYS
 ] + [SelectChoice("date", "On this date:")]
 SELECTION_CHOICES = [
-    SelectChoice("active", "Active certifications"),
-    SelectChoice("all_new", "All New Certificates"),
+    SelectChoice("active", rules.SELECTION_LABELS["active"]),
+    SelectChoice("all_new", rules.SELECTION_LABELS["all_new"]),
+    # Beside the list of certifications it refers to, the form words this one its own way.
     SelectChoice("chosen", "Only the certifications selected below"),
 ]
 
