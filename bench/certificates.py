@@ -6,7 +6,7 @@ same way, in the same run). Prints medians and ratios; asserts nothing.
 
     .venv/bin/python bench/certificates.py [--requests N]
 
-Budgets (issue 7): PDF median <= 20 ms uncached; a cached repeat download >= 0.8x the bare
+Budgets (DESIGN.md): PDF median <= 20 ms uncached; a cached repeat download >= 0.8x the bare
 Flask ceiling; the verification page >= 0.60x the ceiling.
 """
 

@@ -1,4 +1,4 @@
-"""The candidate's own answers and details: Settings (F6) and the editable attribute (F7)."""
+"""The candidate's own answers and details: Settings and the editable attribute."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta

@@ -1,4 +1,4 @@
-"""Personal Info (F6, F7, F8): Settings, Attributes, Identification."""
+"""Personal Info: Settings, Attributes, Identification."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""Transcripts (F23–F26, B4): create, edit, disable, share by email, the public page, views."""
+"""Transcripts: create, edit, disable, share by email, the public page, views."""
 
 import html
 import re

@@ -107,7 +107,7 @@ def logout():
     return response
 
 
-# --- First Time Login (by email address, by score report), Forgot password -------------------------------------------
+# --- First Time Login (by email address, by score report), Forgot password ----------------
 
 EMAIL_SENT_DETAILS = (
     "which contains information that will allow you to complete the login process. If the "
