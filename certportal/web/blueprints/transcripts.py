@@ -395,7 +395,7 @@ def _too_many_requests(error):
     if request.endpoint != "transcripts.public":
         return render_error(429)
     # A third party's page: the public layout, no session cookie, no name.
-    body = render_template("transcripts/unavailable.html", too_many=True)
+    body = render_template("transcripts/public.html", unavailable=True, too_many=True)
     return _public_headers(make_response(body, 429))
 
 
@@ -408,7 +408,7 @@ def public(public_id: str):
     state = rules.public_state(transcript, today)
     if state != rules.AVAILABLE:
         expired = state == rules.EXPIRED
-        body = render_template("transcripts/unavailable.html", expired=expired)
+        body = render_template("transcripts/public.html", unavailable=True, expired=expired)
         return _public_headers(make_response(body, 410 if expired else 404))
     certifications = rules.listed_certifications(transcript, today)
     etag = rules.content_tag(transcript, certifications, today)
