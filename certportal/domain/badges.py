@@ -1,4 +1,4 @@
-"""Digital badges (F27, B2): each certification's signed Open Badges 3.0 credential.
+"""Digital badges: each certification's signed Open Badges 3.0 credential.
 
 The engine issues them. When a candidate's certifications change (domain/reactions.py),
 issue_current() makes sure each active certification has a current credential whose validity

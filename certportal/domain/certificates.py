@@ -10,7 +10,7 @@ import math
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from certportal.domain.certifications import is_current, is_expired, is_revoked
+from certportal.domain.status import is_current, is_expired, is_revoked
 from certportal.models import (
     PUBLIC_HOLDER_COLUMNS,
     Candidate,

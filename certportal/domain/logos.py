@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from certportal.domain.certifications import is_current
+from certportal.domain.status import is_current
 from certportal.models import (
     Agreement,
     AgreementAcceptance,

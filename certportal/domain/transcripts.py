@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from peewee import fn
 
 from certportal.db import database
-from certportal.domain.certifications import is_current
+from certportal.domain.status import is_current
 from certportal.models import (
     PUBLIC_HOLDER_COLUMNS,
     Candidate,

@@ -6,7 +6,7 @@ from datetime import date
 from flask import current_app, g, url_for
 from flask_wtf.csrf import generate_csrf
 
-from certportal.domain import certificates, certifications, logos, requirements, transcripts
+from certportal.domain import certificates, logos, requirements, status, transcripts
 from certportal.formatting import guide_date, long_date, money
 from certportal.web.navigation import CANDIDATE_SECTIONS, section_url
 
@@ -23,7 +23,7 @@ def logo_url_for(held) -> str | None:
 
     The catalog's logo codes are looked up once per request, not once a row.
     """
-    if not certifications.is_current(held, date.today()):
+    if not status.is_current(held, date.today()):
         return None
     if "own_logo_codes" not in g:
         g.own_logo_codes = logos.own_logo_codes()
@@ -35,7 +35,7 @@ def logo_url_for(held) -> str | None:
 
 # Every status and choice a page names, by kind: `{{ held.status|label("certification") }}`.
 LABELS = {
-    "certification": certifications.STATUS_LABELS,
+    "certification": status.STATUS_LABELS,
     "requirement": requirements.STATE_LABELS,
     "requirement_icon": requirements.STATE_ICONS,
     "transcript": transcripts.STATUS_LABELS,

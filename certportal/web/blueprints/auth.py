@@ -1,4 +1,5 @@
-"""Log in and log out (guide section 1)."""
+"""Log in and log out, First Time Login, Forgot password and the one-time password links
+(guide section 1)."""
 
 import math
 from urllib.parse import urlsplit
