@@ -6,7 +6,7 @@ of any length, and PostgreSQL, which would abort the whole file, answer alike), 
 and emails by their strict rules, then against lookups loaded once (exam codes, candidates by
 login ID, registration numbers / external ids already stored). Only then are the good rows
 inserted in chunks and each affected candidate recomputed once, all in one transaction.
-A bad row is a line error, never a database error. Formats: README.md, "CSV imports".
+A bad row is a line error, never a database error. Formats: docs/certifications.md.
 """
 
 from __future__ import annotations
