@@ -119,11 +119,19 @@ def horizontal_overflow(page, width: int) -> list:
     return [] if fits else page.evaluate(OVERFLOWING_ELEMENTS, width) or ["(nothing found)"]
 
 
+# axe's rules, plus one it ships switched off: an accessible name must contain the visible
+# label (WCAG 2.5.3 Label in Name), so voice-control users can say what they see.
+AXE_OPTIONS = {
+    "resultTypes": ["violations"],
+    "rules": {"label-content-name-mismatch": {"enabled": True}},
+}
+
+
 def assert_no_axe_violations(page):
     """axe-core at the current width only; most tests want assert_accessible."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page)
+    results = Axe().run(page, options=AXE_OPTIONS)
     assert results.violations_count == 0, results.generate_report()
 
 

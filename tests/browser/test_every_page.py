@@ -225,7 +225,7 @@ def test_every_candidate_page(page, live_server, console_errors):
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Transcript created")).to_be_visible()
     tour.check("transcripts")
-    page.get_by_role("link", name=re.compile("^Email or copy the link")).click()
+    page.get_by_role("link", name=re.compile(r"^Email \/ Link")).click()
     heading(page, "Email this Transcript")
     tour.check("email a transcript")
     page.get_by_label("To:").fill("not an address")

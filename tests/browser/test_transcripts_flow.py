@@ -56,7 +56,7 @@ def test_create_email_and_third_party_view(browser, live_server, smtp_server, ja
     row = create_transcript(page, live_server, javascript)
     expect(row.get_by_role("link", name=re.compile("^0 views"))).to_be_visible()
 
-    row.get_by_role("link", name=re.compile("^Email or copy the link")).click()
+    row.get_by_role("link", name=re.compile(r"^Email \/ Link")).click()
     expect(page.get_by_role("heading", name="Email this Transcript")).to_be_visible()
     link = page.get_by_label("Transcript link").input_value()
     assert re.fullmatch(r"http://localhost/t/[0-9A-Z]{16}", link)
@@ -138,7 +138,7 @@ def test_transcripts_page_form_email_and_public_page_pass_axe(page, live_server,
     expect(page.get_by_text("Transcript created")).to_be_visible()
     assert_accessible(page)
 
-    page.get_by_role("link", name=re.compile("^Email or copy the link")).click()
+    page.get_by_role("link", name=re.compile(r"^Email \/ Link")).click()
     page.get_by_label("To:").fill("hr@acme.example")
     page.get_by_role("button", name="Preview Email").click()
     expect(page.locator(".email-subject")).to_be_visible()
