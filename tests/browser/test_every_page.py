@@ -23,6 +23,8 @@ from tests.browser.conftest import (
     at_width,
     horizontal_overflow,
     log_in_through_the_form,
+    open_section,
+    open_tab,
 )
 
 SCREENSHOTS = os.environ.get("CERTPORTAL_SCREENSHOTS", "")
@@ -125,15 +127,6 @@ def main_nav(page):
     return page.get_by_role("navigation", name="Main")
 
 
-def go_to_section(page, label: str):
-    main_nav(page).get_by_role("link", name=label, exact=True).click()
-
-
-def tab(page, nav_label: str, label: str):
-    page.get_by_role("navigation", name=nav_label).get_by_role(
-        "link", name=label, exact=True).click()
-
-
 def heading(page, name, level=1):
     expect(page.get_by_role("heading", name=name, level=level)).to_be_visible()
 
@@ -149,20 +142,20 @@ def test_every_candidate_page(page, live_server, console_errors):
     heading(page, "Welcome, John Doe")
     tour.check("home")
 
-    go_to_section(page, "Personal Info")
+    open_section(page, "Personal Info")
     heading(page, "Settings")
     tour.check("settings")
-    tab(page, "Personal Info", "Attributes")
+    open_tab(page, "Personal Info", "Attributes")
     heading(page, "Candidate Attributes")
     tour.check("attributes")
-    tab(page, "Personal Info", "Identification")
+    open_tab(page, "Personal Info", "Identification")
     heading(page, "Cisco Identifiers")
     tour.check("identification")
-    tab(page, "Personal Info", "Password & Sessions")
+    open_tab(page, "Personal Info", "Password & Sessions")
     heading(page, "Change your password")
     tour.check("password and sessions")
 
-    go_to_section(page, "Testing History")
+    open_section(page, "Testing History")
     heading(page, "Exams")
     tour.check("exams")
     page.get_by_role("link", name=re.compile(r"^Date")).click()
@@ -171,7 +164,7 @@ def test_every_candidate_page(page, live_server, console_errors):
     page.get_by_role("link", name="Exam agreements").click()
     heading(page, "Certification agreements")
     tour.check("exam agreements")
-    tab(page, "Testing History", "CE Activities")
+    open_tab(page, "Testing History", "CE Activities")
     heading(page, "Continuing education activities")
     tour.check("ce activities")
     page.locator("#ce-results summary").first.click()
@@ -184,11 +177,11 @@ def test_every_candidate_page(page, live_server, console_errors):
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_text("No CE activity matches")).to_be_visible()
     tour.check("ce activities no match")
-    tab(page, "Testing History", "E-commerce Transactions")
+    open_tab(page, "Testing History", "E-commerce Transactions")
     heading(page, "E-commerce Transactions")
     tour.check("e-commerce transactions")
 
-    go_to_section(page, "Certifications")
+    open_section(page, "Certifications")
     heading(page, "Certifications")
     tour.check("certifications")
     page.get_by_role("link", name="CCNA (CCNA)").click()
@@ -197,18 +190,18 @@ def test_every_candidate_page(page, live_server, console_errors):
     page.goto(f"{live_server}/certifications/CCNA")
     heading(page, "CCNA (CCNA)")
     tour.check("certification detail")
-    tab(page, "Certifications", "Certification Agreement")
+    open_tab(page, "Certifications", "Certification Agreement")
     expect(page.get_by_text("Version", exact=True)).to_be_visible()
     tour.check("certification agreement")
-    tab(page, "Certifications", "Download Logos")
+    open_tab(page, "Certifications", "Download Logos")
     heading(page, "Download Logos")
     tour.check("download logos")
 
-    go_to_section(page, "Certificates & Plaques")
+    open_section(page, "Certificates & Plaques")
     heading(page, "Certificates & Plaques")
     tour.check("certificates and plaques")
 
-    go_to_section(page, "Transcripts")
+    open_section(page, "Transcripts")
     heading(page, "Transcripts")
     tour.check("transcripts none")
     page.get_by_role("link", name="Create new transcript").click()
@@ -243,7 +236,7 @@ def test_every_candidate_page(page, live_server, console_errors):
     heading(page, re.compile("^Views of transcript"))
     tour.check("transcript views")
 
-    go_to_section(page, "Digital Badges")
+    open_section(page, "Digital Badges")
     heading(page, "Digital Badges")
     tour.check("digital badges")
 
