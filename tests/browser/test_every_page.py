@@ -65,6 +65,46 @@ CROWDED_TARGETS = """(minimum) => {
 }"""
 
 
+# The desktop layout's own rules, each a defect seen once: a date never breaks across lines;
+# the cells of a table row share their top and bottom edges (so its borders line up); every
+# data table sits in a card like the others; a heading after a table keeps its distance.
+DESKTOP_LAYOUT_PROBLEMS = """() => {
+  const problems = [];
+  const name = (element) => element.tagName.toLowerCase()
+    + (element.id ? "#" + element.id : "") + (element.className ? "." + element.className : "");
+  for (const cell of document.querySelectorAll(".data-table td, .data-table th")) {
+    for (const node of cell.childNodes) {
+      const text = node.textContent.trim();
+      if (node.nodeType === 3 && /^\\d{4}-[A-Z][a-z]{2}-\\d{2}$/.test(text)) {
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        if (lines.size > 1) problems.push(`the date ${text} breaks across lines`);
+      }
+    }
+  }
+  for (const row of document.querySelectorAll(".data-table tr")) {
+    const cells = [...row.children].filter((cell) => cell.checkVisibility());
+    const edges = new Set(cells.map((cell) => {
+      const box = cell.getBoundingClientRect();
+      return `${Math.round(box.top)}/${Math.round(box.bottom)}`;
+    }));
+    if (edges.size > 1) problems.push(`misaligned cells: ${row.innerText.slice(0, 60)}`);
+  }
+  for (const table of document.querySelectorAll("table.data-table")) {
+    if (!table.closest(".panel")) problems.push(`${name(table)} is not in a card (.panel)`);
+  }
+  for (const heading of document.querySelectorAll("h2, h3, h4")) {
+    const before = heading.previousElementSibling;
+    if (before && before.matches("table, .table-scroll") && before.checkVisibility()) {
+      const gap = heading.getBoundingClientRect().top - before.getBoundingClientRect().bottom;
+      if (gap < 12) problems.push(`"${heading.innerText}" is ${Math.round(gap)} px below a table`);
+    }
+  }
+  return problems;
+}"""
+
+
 class Tour:
     """Checks and (optionally) photographs each page it is shown."""
 
@@ -80,6 +120,7 @@ class Tour:
         page = self.page
         page.wait_for_load_state("networkidle")
         assert_accessible(page)
+        self._check_desktop_layout()
         self._check_text_zoom()
         self._check_target_sizes()
         if self.folder:
@@ -93,6 +134,15 @@ class Tour:
                     caret="initial",  # hiding it would add a style the CSP refuses
                 )
                 page.set_viewport_size(size)
+
+    def _check_desktop_layout(self):
+        page = self.page
+        size = at_width(page, DESKTOP_WIDTH)
+        try:
+            problems = page.evaluate(DESKTOP_LAYOUT_PROBLEMS)
+        finally:
+            page.set_viewport_size(size)
+        assert problems == [], f"{page.url} at {DESKTOP_WIDTH} px: {problems}"
 
     def _check_text_zoom(self):
         """Text at 200 % still fits a 1280 px window.

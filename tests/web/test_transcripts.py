@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from certportal.domain.certifications import grant
+from certportal.formatting import guide_date
 from certportal.models import (
     Candidate,
     CandidateCertification,
@@ -96,6 +97,17 @@ def test_new_form_is_a_page_alone_and_a_fragment_for_htmx(candidate_client):
     assert re.search(r'checked id="name_form-0"[^>]*value="full"', full.text)
     assert "John Doe (full name)" in full.text
     assert re.search(r'checked id="expires_after-0"[^>]*value="30"', full.text)
+
+
+def test_the_expiry_date_field_says_which_format_it_takes(candidate_client):
+    """The browser shows its own order (mm/dd/yyyy in the US), the portal writes 2026-Dec-30:
+    the hint beside the field says both, and the field points to it."""
+    page = candidate_client.get("/transcripts/new").text
+    field = re.search(r'<input[^>]*id="expires_on"[^>]*>', page).group(0)
+    assert 'aria-describedby="expires_on-hint"' in field
+    hint = re.search(r'<p class="hint" id="expires_on-hint">([^<]*)</p>', page).group(1)
+    assert "mm/dd/yyyy" in hint
+    assert guide_date(date.today()) in hint
 
 
 # --- Create ------------------------------------------------------------------------------
