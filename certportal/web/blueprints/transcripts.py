@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -399,6 +400,11 @@ def _too_many_requests(error):
     return _public_headers(make_response(body, 429))
 
 
+def _is_owner(transcript) -> bool:
+    return (current_user.is_authenticated and current_user.is_candidate
+            and current_user.account.id == transcript.candidate_id)
+
+
 @bp.get("/t/<public_id>")
 @limiter.limit(configured_limit("TRANSCRIPT_RATE_LIMIT"))
 def public(public_id: str):
@@ -412,8 +418,9 @@ def public(public_id: str):
         return _public_headers(make_response(body, 410 if expired else 404))
     certifications = rules.listed_certifications(transcript, today)
     etag = rules.content_tag(transcript, certifications, today)
-    # A HEAD (link checkers, previews) reads no transcript: only a GET is a view.
-    if request.method == "GET":
+    # A HEAD (link checkers, previews) reads no transcript: only a GET is a view. The owner
+    # looking at their own page (the View link) is not a third party's view either.
+    if request.method == "GET" and not _is_owner(transcript):
         rules.record_view(transcript, current_app.config["SECRET_KEY"],
                           request.remote_addr or "", request.user_agent.string)
     if request.if_none_match.contains(etag):
