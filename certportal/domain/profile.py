@@ -123,7 +123,8 @@ def latest_activity(candidate: Candidate, limit: int = 3):
     )
     credits = (
         CeCredit.select()
-        .where(CeCredit.candidate == candidate)
+        # A rejected submission never counted: it is not activity to show.
+        .where((CeCredit.candidate == candidate) & (CeCredit.review != "rejected"))
         .order_by(CeCredit.active_on.desc(), CeCredit.id.desc())
         .limit(limit)
     )
