@@ -1,7 +1,7 @@
 """Transcripts (guide section 8): create and edit in place, share, and the public page."""
 
+import json
 from datetime import date, timedelta
-from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request, url_for
 from flask_login import current_user
@@ -18,9 +18,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from certportal import notifications
+from certportal.domain import badges
 from certportal.domain import transcripts as rules
 from certportal.domain.certifications import by_group
 from certportal.domain.mapping import is_email_address
+from certportal.web import navigation
 from certportal.web.errors import render_error
 from certportal.web.htmx import redirect_after_post, render_page
 from certportal.web.login import candidate_required, current_candidate
@@ -66,14 +68,8 @@ def _today() -> date:
 
 
 def share_links(link: str, name: str) -> list[tuple[str, str]]:
-    """Plain links to the networks' own share pages: no third-party script on our pages."""
-    url = quote(link, safe="")
-    text = quote(f"Transcript of {name}'s certifications", safe="")
-    return [
-        ("LinkedIn", f"https://www.linkedin.com/sharing/share-offsite/?url={url}"),
-        ("Facebook", f"https://www.facebook.com/sharer/sharer.php?u={url}"),
-        ("X", f"https://x.com/intent/post?url={url}&text={text}"),
-    ]
+    """Post links for a transcript (navigation.share_links with its own words)."""
+    return navigation.share_links(link, f"Transcript of {name}'s certifications")
 
 
 def _own_transcript_or_404(public_id: str):
@@ -396,7 +392,7 @@ def _too_many_requests(error):
     if request.endpoint != "transcripts.public":
         return render_error(429)
     # A third party's page: the public layout, no session cookie, no name.
-    body = render_template("transcripts/public.html", unavailable=True, too_many=True)
+    body = render_template("transcripts/unavailable.html", too_many=True)
     return _public_headers(make_response(body, 429))
 
 
@@ -414,7 +410,7 @@ def public(public_id: str):
     state = rules.public_state(transcript, today)
     if state != rules.AVAILABLE:
         expired = state == rules.EXPIRED
-        body = render_template("transcripts/public.html", unavailable=True, expired=expired)
+        body = render_template("transcripts/unavailable.html", expired=expired)
         return _public_headers(make_response(body, 410 if expired else 404))
     certifications = rules.listed_certifications(transcript, today)
     etag = rules.content_tag(transcript, certifications, today)
@@ -432,7 +428,29 @@ def public(public_id: str):
             candidate=transcript.candidate,
             name=rules.shown_name(transcript.candidate, transcript.name_form),
             groups=by_group(certifications),
+            offers_clr=badges.current_settings() is not None and bool(certifications),
         )
         response = make_response(body)
     response.set_etag(etag)
+    return _public_headers(response)
+
+
+@bp.get("/t/<public_id>/clr.json")
+@limiter.limit(configured_limit("TRANSCRIPT_RATE_LIMIT"))
+def public_clr(public_id: str):
+    """The transcript as a signed CLR 2.0 credential holding the badges of the certifications
+    it shows that hold today; the same "not available" as the page otherwise."""
+    today = _today()
+    transcript = rules.find_public(public_id)
+    clr = None
+    if rules.public_state(transcript, today) == rules.AVAILABLE:
+        clr = badges.transcript_clr(transcript, today)
+    if clr is None:
+        body = render_template("transcripts/unavailable.html", expired=False)
+        return _public_headers(make_response(body, 404))
+    response = make_response(json.dumps(clr, indent=2, ensure_ascii=False))
+    response.mimetype = "application/json"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="transcript-{public_id}-clr.json"'
+    )
     return _public_headers(response)
