@@ -201,7 +201,10 @@ def public(badge_id: str):
             achievement=achievement,
             criteria=badges.narrative_outline(achievement["criteria"]["narrative"]),
             page_url=public_badge_url(badge_id),
-            image=achievement["image"]["id"],
+            # Previews fetch the image at its address on BASE_URL; the page itself loads it
+            # from wherever it was served.
+            og_image=achievement["image"]["id"],
+            image=url_for("badges.achievement_image", code=achievement["humanCode"]),
         ))
     response.set_etag(etag)
     return _public_headers(response, found.searchable)
