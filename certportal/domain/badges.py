@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from peewee import JOIN
 
 from certportal.db import database
-from certportal.domain import credentials, signing, status_list
+from certportal.domain import audit, credentials, signing, status_list
 from certportal.domain.requirements import node_label
 from certportal.domain.transcripts import listed_certifications, shown_name
 from certportal.models import (
@@ -552,10 +552,23 @@ def own_badge(candidate: Candidate, badge_id: str, today: date) -> Badge | None:
     return badge if badge.is_live else None
 
 
-def set_searchable(candidate: Candidate, searchable: bool) -> None:
-    """Whether search engines may list the candidate's public badge pages."""
+def set_searchable(candidate: Candidate, searchable: bool, ip_address: str = "") -> None:
+    """Whether search engines may list the candidate's public badge pages; a change is
+    audited, like every choice about disclosure."""
+    if candidate.badges_searchable == searchable:
+        return
+    with database.atomic():
+        Candidate.update(badges_searchable=searchable).where(
+            Candidate.id == candidate.id
+        ).execute()
+        audit.record(
+            "badges_searchable",
+            candidate=candidate,
+            old_value="Yes" if candidate.badges_searchable else "No",
+            new_value="Yes" if searchable else "No",
+            ip_address=ip_address,
+        )
     candidate.badges_searchable = searchable
-    Candidate.update(badges_searchable=searchable).where(Candidate.id == candidate.id).execute()
 
 
 @dataclass(frozen=True)

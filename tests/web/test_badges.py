@@ -10,7 +10,13 @@ import pytest
 from certportal.documents.badges import unbake_png, unbake_svg
 from certportal.domain import badges, credentials
 from certportal.domain.certifications import revoke_certification
-from certportal.models import Candidate, CandidateCertification, IssuedCredential, Transcript
+from certportal.models import (
+    AuditEvent,
+    Candidate,
+    CandidateCertification,
+    IssuedCredential,
+    Transcript,
+)
 from tests.conftest import PARTIAL, TEST_BASE_URL, csrf_token_from, log_in
 from tests.factories import MEI, held, john
 
@@ -154,6 +160,8 @@ def test_opting_in_to_search_engines(candidate_client, client, db):
 
     assert saved.status_code == 303 and saved.headers["Location"] == "/digital-badges"
     assert john().badges_searchable is True
+    (audited,) = AuditEvent.select().where(AuditEvent.action == "badges_searchable")
+    assert (audited.candidate_id, audited.old_value, audited.new_value) == (john().id, "No", "Yes")
     page = client.get(public)
     assert "X-Robots-Tag" not in page.headers
     assert 'name="robots"' not in page.text
@@ -345,12 +353,12 @@ def test_without_a_signing_key_nothing_is_published(app_config, db):
 # --- The transcript as a CLR ------------------------------------------------------------------
 
 
-def make_transcript(candidate_client) -> Transcript:
+def make_transcript(candidate_client, **changes) -> Transcript:
     page = candidate_client.get("/transcripts/new").text
-    response = candidate_client.post("/transcripts/new", data={
-        "csrf_token": csrf_token_from(page), "name_form": "full", "show_dates": "y",
-        "only_active": "y", "expires_after": "30", "selection": "active",
-    })
+    form = {"csrf_token": csrf_token_from(page), "name_form": "full", "show_dates": "y",
+            "only_active": "y", "expires_after": "30", "selection": "active", **changes}
+    response = candidate_client.post(
+        "/transcripts/new", data={key: value for key, value in form.items() if value is not None})
     assert response.status_code == 303, response.text
     return Transcript.select().order_by(Transcript.id.desc()).first()
 
@@ -373,6 +381,14 @@ def test_the_public_transcript_offers_its_signed_clr(candidate_client, client, d
     assert check.verified, check.reason
     assert "Set-Cookie" not in response.headers
     assert Transcript.get_by_id(transcript.id).view_count == 1  # the page, not the download
+
+
+def test_a_transcript_of_expired_certifications_offers_no_clr(candidate_client, client, db):
+    transcript = make_transcript(candidate_client, only_active=None, selection="chosen",
+                                 certifications=str(held("CCENT").certification_id))
+    page = client.get(f"/t/{transcript.public_id}").text
+    assert "CCENT" in page and "clr.json" not in page
+    assert client.get(f"/t/{transcript.public_id}/clr.json").status_code == 404
 
 
 def test_the_clr_follows_the_transcripts_own_rules(candidate_client, client, db):

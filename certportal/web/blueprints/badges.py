@@ -122,7 +122,8 @@ def save_settings():
     form = SearchableForm()
     if not form.validate():
         abort(400)  # only a missing or stale CSRF token fails: a checkbox has no bad value
-    badges.set_searchable(current_candidate(), bool(form.searchable.data))
+    badges.set_searchable(current_candidate(), bool(form.searchable.data),
+                          request.remote_addr or "")
     return redirect_after_post(
         url_for("badges.index"),
         lambda: _render_index(saved=SAVED),

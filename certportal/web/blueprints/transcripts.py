@@ -428,7 +428,9 @@ def public(public_id: str):
             candidate=transcript.candidate,
             name=rules.shown_name(transcript.candidate, transcript.name_form),
             groups=by_group(certifications),
-            offers_clr=badges.current_settings() is not None and bool(certifications),
+            # The CLR holds the badges of certifications that hold today: none, no offer.
+            offers_clr=badges.current_settings() is not None
+            and any(held.status == "active" for held in certifications),
         )
         response = make_response(body)
     response.set_etag(etag)
