@@ -147,13 +147,19 @@ def test_withdrawn_consent_keeps_the_owners_downloads(candidate_client, db):
         == 200
 
 
+@pytest.fixture
+def third_party(app):
+    """Someone else's browser: the candidate's own session is not theirs."""
+    return app.test_client()
+
+
 # --- The search engine setting ----------------------------------------------------------------
 
 
-def test_opting_in_to_search_engines(candidate_client, client, db):
+def test_opting_in_to_search_engines(candidate_client, third_party, db):
     token = csrf_token_from(candidate_client.get("/digital-badges").text)
     public = f"/badges/{held('CCNA').badge_id}"
-    assert "noindex" in client.get(public).headers["X-Robots-Tag"]
+    assert "noindex" in third_party.get(public).headers["X-Robots-Tag"]
 
     saved = candidate_client.post("/digital-badges/settings",
                                   data={"csrf_token": token, "searchable": "y"})
@@ -162,7 +168,7 @@ def test_opting_in_to_search_engines(candidate_client, client, db):
     assert john().badges_searchable is True
     (audited,) = AuditEvent.select().where(AuditEvent.action == "badges_searchable")
     assert (audited.candidate_id, audited.old_value, audited.new_value) == (john().id, "No", "Yes")
-    page = client.get(public)
+    page = third_party.get(public)
     assert "X-Robots-Tag" not in page.headers
     assert 'name="robots"' not in page.text
 
@@ -258,7 +264,7 @@ def test_an_expired_badge_says_so(client, db):
 
 
 def test_revocation_reaches_verification_the_pdf_the_badge_page_and_status_list(
-    candidate_client, client, db
+    candidate_client, third_party, db
 ):
     ccna = held("CCNA")
     issued = json.loads(current("CCNA").document)
@@ -266,11 +272,12 @@ def test_revocation_reaches_verification_the_pdf_the_badge_page_and_status_list(
 
     revoke_certification(ccna, reason="Exam misconduct")
 
-    assert '"status":"revoked"' in client.get(
+    assert '"status":"revoked"' in third_party.get(
         f"/api/v1/verifications/{ccna.verification_code}").get_data(as_text=True).replace(" ", "")
     assert candidate_client.get("/certifications/CCNA/certificate.pdf").status_code == 404
-    assert 'class="status-revoked">Revoked</strong>' in client.get(f"/badges/{ccna.badge_id}").text
-    listing = client.get(path_of(issued["credentialStatus"]["statusListCredential"])).json
+    badge_page = third_party.get(f"/badges/{ccna.badge_id}").text
+    assert 'class="status-revoked">Revoked</strong>' in badge_page
+    listing = third_party.get(path_of(issued["credentialStatus"]["statusListCredential"])).json
     keys = badges.trusted_keys(badges.current_settings())
     assert credentials.is_revoked(issued, listing, keys) is True
 
@@ -363,12 +370,12 @@ def make_transcript(candidate_client, **changes) -> Transcript:
     return Transcript.select().order_by(Transcript.id.desc()).first()
 
 
-def test_the_public_transcript_offers_its_signed_clr(candidate_client, client, db):
+def test_the_public_transcript_offers_its_signed_clr(candidate_client, third_party, db):
     transcript = make_transcript(candidate_client)
-    page = client.get(f"/t/{transcript.public_id}").text
+    page = third_party.get(f"/t/{transcript.public_id}").text
     assert f'href="/t/{transcript.public_id}/clr.json"' in page
 
-    response = client.get(f"/t/{transcript.public_id}/clr.json")
+    response = third_party.get(f"/t/{transcript.public_id}/clr.json")
 
     assert response.status_code == 200
     clr = response.json
@@ -383,21 +390,21 @@ def test_the_public_transcript_offers_its_signed_clr(candidate_client, client, d
     assert Transcript.get_by_id(transcript.id).view_count == 1  # the page, not the download
 
 
-def test_a_transcript_of_expired_certifications_offers_no_clr(candidate_client, client, db):
+def test_a_transcript_of_expired_certifications_offers_no_clr(candidate_client, third_party, db):
     transcript = make_transcript(candidate_client, only_active=None, selection="chosen",
                                  certifications=str(held("CCENT").certification_id))
-    page = client.get(f"/t/{transcript.public_id}").text
+    page = third_party.get(f"/t/{transcript.public_id}").text
     assert "CCENT" in page and "clr.json" not in page
-    assert client.get(f"/t/{transcript.public_id}/clr.json").status_code == 404
+    assert third_party.get(f"/t/{transcript.public_id}/clr.json").status_code == 404
 
 
-def test_the_clr_follows_the_transcripts_own_rules(candidate_client, client, db):
+def test_the_clr_follows_the_transcripts_own_rules(candidate_client, third_party, db):
     transcript = make_transcript(candidate_client)
     withdraw_consent()
-    response = client.get(f"/t/{transcript.public_id}/clr.json")
+    response = third_party.get(f"/t/{transcript.public_id}/clr.json")
     assert response.status_code == 404
     assert "This transcript is not available" in response.text
-    assert client.get("/t/0000000000000000/clr.json").status_code == 404
+    assert third_party.get("/t/0000000000000000/clr.json").status_code == 404
 
 
 # --- Navigation ------------------------------------------------------------------------------
