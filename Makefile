@@ -14,21 +14,31 @@ SCREENSHOTS ?= screenshots
 
 VENV := .venv
 VPY := $(VENV)/bin/python
+# Two installs into one environment: what the portal runs on (`make run`), and that plus the
+# test extra (`make install`, `make test`, `make lint`).
+RUNTIME_STAMP := $(VENV)/.runtime-installed-stamp
 STAMP := $(VENV)/.installed-stamp
 BENCH_STAMP := $(VENV)/.bench-installed-stamp
 FLASK := $(VENV)/bin/flask --app app
-# Java runs the Nu Html Checker (make test); Node 20+ (nodesource) runs it and Lighthouse.
-SYSTEM_PACKAGES := chromium fonts-wqy-zenhei fonts-dejavu-core poppler-utils zbar-tools libcairo2 \
-                   redis-server openjdk-17-jre-headless
+# The Debian packages the portal itself needs: fonts that print Latin and CJK names in PDF
+# certificates, and libcairo for PNG logos.
+PORTAL_PACKAGES := fonts-wqy-zenhei fonts-dejavu-core libcairo2
+# ... and what the test suite needs besides (browser, PDF and QR readers, Redis; Java runs the
+# Nu Html Checker; Node 20+ (nodesource) runs it and Lighthouse).
+SYSTEM_PACKAGES := $(PORTAL_PACKAGES) chromium poppler-utils zbar-tools redis-server \
+                   openjdk-17-jre-headless
 
 # CI=true (also 1/yes) makes missing PostgreSQL an error instead of a skipped pass.
 IS_CI := $(filter true TRUE True 1 yes,$(CI))
 
-.PHONY: help venv install system-deps load-tools lint test lighthouse screenshots run bench soak clean
+.PHONY: help venv install install-runtime system-deps portal-deps load-tools lint test lighthouse \
+        screenshots run bench soak clean
 
 help:
 	@echo "make install      create $(VENV) and install '.[test]' (again only when pyproject.toml changes)"
-	@echo "make system-deps  Debian packages: $(SYSTEM_PACKAGES), postgresql"
+	@echo "make install-runtime  create $(VENV) and install the portal's runtime dependencies only"
+	@echo "make portal-deps  Debian packages the portal needs: $(PORTAL_PACKAGES)"
+	@echo "make system-deps  Debian packages for the tests too: $(SYSTEM_PACKAGES), postgresql"
 	@echo "make lint         ruff check"
 	@echo "make test         lint, pytest on SQLite (with the HTML, axe, reflow and keyboard checks), then on PostgreSQL  [PYTEST_ARGS=...]"
 	@echo "make lighthouse   Lighthouse on Home, Exams, a certification, a public transcript (CI runs it)"
@@ -47,39 +57,62 @@ $(VPY):
 
 install: $(STAMP)
 
+install-runtime: $(RUNTIME_STAMP)
+
 # Order-only on the interpreter: a venv's python is a symlink whose date means nothing.
+$(RUNTIME_STAMP): pyproject.toml | $(VPY)
+	$(VPY) -m pip install -e .
+	touch $@
+
+# The test install holds the runtime one too.
 $(STAMP): pyproject.toml | $(VPY)
 	$(VPY) -m pip install -e '.[test]'
-	touch $@
+	touch $@ $(RUNTIME_STAMP)
 
 # --- System packages -----------------------------------------------------------------------
 
+# $(call ensure_packages,PACKAGES): install the missing Debian packages with apt-get when run
+# as root; otherwise name them, say how to install them, and fail. Without dpkg (not Debian)
+# the ones that can be probed are looked for by what they provide.
+define ensure_packages
+present() { case "$$1" in \
+  chromium) command -v chromium >/dev/null ;; \
+  poppler-utils) command -v pdftotext >/dev/null ;; \
+  fonts-wqy-zenhei) fc-list : family 2>/dev/null | grep -qi 'wenquanyi zen hei' ;; \
+  fonts-dejavu-core) fc-list : family 2>/dev/null | grep -qi 'dejavu sans' ;; \
+  redis-server) command -v redis-server >/dev/null ;; \
+  *) true ;; \
+esac; }; \
+missing=""; \
+for pkg in $(1); do \
+  if command -v dpkg-query >/dev/null; then \
+    status=$$(dpkg-query -W -f='$${Status}' "$$pkg" 2>/dev/null || true); \
+    [ "$$status" = "install ok installed" ] || missing="$$missing $$pkg"; \
+  else \
+    present "$$pkg" || missing="$$missing $$pkg"; \
+  fi; \
+done; \
+can_apt=""; \
+if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then can_apt=1; fi; \
+updated=""; \
+if [ -n "$$missing" ]; then \
+  if [ -z "$$can_apt" ]; then \
+    echo "error: missing system packages:$$missing" >&2; \
+    echo "       install them with: sudo apt-get install -y --no-install-recommends$$missing" >&2; \
+    exit 1; \
+  fi; \
+  echo "==> installing system packages:$$missing"; \
+  apt-get update; updated=1; \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+fi
+endef
+
+portal-deps:
+	@$(call ensure_packages,$(PORTAL_PACKAGES)); \
+	echo "portal-deps: ok"
+
 system-deps:
-	@missing=""; \
-	if command -v dpkg-query >/dev/null; then \
-	  for pkg in $(SYSTEM_PACKAGES); do \
-	    status=$$(dpkg-query -W -f='$${Status}' "$$pkg" 2>/dev/null || true); \
-	    [ "$$status" = "install ok installed" ] || missing="$$missing $$pkg"; \
-	  done; \
-	else \
-	  command -v chromium >/dev/null || missing="$$missing chromium"; \
-	  command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
-	  fc-list : family 2>/dev/null | grep -i 'wenquanyi zen hei' >/dev/null || missing="$$missing fonts-wqy-zenhei"; \
-	  command -v redis-server >/dev/null || missing="$$missing redis-server"; \
-	fi; \
-	can_apt=""; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then can_apt=1; fi; \
-	updated=""; \
-	if [ -n "$$missing" ]; then \
-	  if [ -z "$$can_apt" ]; then \
-	    echo "error: missing system packages:$$missing" >&2; \
-	    echo "       install them with: sudo apt-get install -y --no-install-recommends$$missing" >&2; \
-	    exit 1; \
-	  fi; \
-	  echo "==> installing system packages:$$missing"; \
-	  apt-get update; updated=1; \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
-	fi; \
+	@$(call ensure_packages,$(SYSTEM_PACKAGES)); \
 	pg_found() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
 	  || $(PYTHON) scripts/with_postgres.py --check >/dev/null 2>&1; }; \
 	if ! pg_found && [ -n "$$can_apt" ]; then \
@@ -137,12 +170,10 @@ screenshots: install system-deps
 
 # --- Running -------------------------------------------------------------------------------
 
+# Only what the portal itself needs: its runtime dependencies, and the Debian packages that
+# let PDF certificates print every name and logos render as PNG.
 run: export CERTPORTAL_ENV := development
-run: install
-	@[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && fc-list 2>/dev/null | grep -qi 'wenquanyi zen hei' \
-	  || echo "warning: PDF certificates need fonts-dejavu-core and fonts-wqy-zenhei (make system-deps, as root)" >&2
-	@ldconfig -p 2>/dev/null | grep -q libcairo.so.2 \
-	  || echo "warning: PNG logos need libcairo2 (make system-deps, as root)" >&2
+run: portal-deps $(RUNTIME_STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) catalog load
 	$(FLASK) demo load

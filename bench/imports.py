@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Exam CSV import throughput against a raw executemany of the same rows (issue 6).
+"""Exam CSV import throughput against a raw executemany of the same rows.
 
     .venv/bin/python bench/imports.py [--rows 100000] [--candidates 10000]
 

@@ -20,6 +20,7 @@ import argparse
 import cProfile
 import io
 import pstats
+import shutil
 import statistics
 import sys
 import time
@@ -109,10 +110,11 @@ def profile_served(label: str, database, seconds: int) -> None:
         profiles = sorted(folder.glob("*.prof"))
         count = sum(int(path.read_text()) for path in folder.glob("*.count"))
         if not profiles or not count:
-            print(f"\n{target.name}: no profile written in {folder}: "
-                  f"{sorted(p.name for p in folder.iterdir())}, {result}")
+            print(f"\n{target.name}: no profile written ({result})")
+            shutil.rmtree(folder, ignore_errors=True)
             continue
         stats = pstats.Stats(*(str(path) for path in profiles), stream=io.StringIO())
+        shutil.rmtree(folder, ignore_errors=True)
         in_workers = stats.total_tt / count * 1000
         print(f"\n{target.name}: {result.requests_per_second:.0f} req/s, p50 "
               f"{result.p50_ms:.2f} ms; {in_workers:.2f} ms a request inside the workers "

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/transcripts.py [--seconds 5] [--connections 8] [--in-process]
 
-Budgets (issue 8): the public page, its view count and rate limit included, >= 0.60x of the
+Budgets (DESIGN.md): the public page, its view count and rate limit included, >= 0.60x of the
 ceiling; a 304 revalidation (which also records the view: the viewer's first of the day is
 counted, later ones add nothing) >= 0.9x. The rate limit is raised so that it is evaluated
 on every request but never refuses one. Served by gunicorn with 2 sync

@@ -29,14 +29,14 @@ from pathlib import Path
 
 from flask import Flask
 
-from certportal import cli, config, db, mail, web
-from certportal.domain import badges
+from certportal import cli, config, db, mail, notifications, web
+from certportal.domain import badges, reactions
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the portal: config, database, login, CSRF, htmx, mail, blueprints, CLI."""
+    """Build the portal: config, database, badges and the engine's messages, web, mail, CLI."""
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
     app.config.update(config.load(app.instance_path, test_config))
     logging.basicConfig(level=logging.INFO)
@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     badges.configure(badges.BadgeSettings.from_config(app.config))
     if badges.current_settings() is None:
         app.logger.warning("BADGE_SIGNING_KEY is not set: digital badges are not issued.")
+    reactions.configure(lambda: notifications.where_renderable(notifications.congratulations))
     web.init_app(app)
     mail.init_app(app)
     cli.init_app(app)

@@ -168,6 +168,8 @@ ENVIRONMENT = DATABASE + (
     # The verification page, its QR link and the JSON API together, per IP, so codes cannot
     # be guessed through one of them with a fresh allowance from another.
     Setting("VERIFICATION_RATE_LIMIT", "60 per minute;600 per hour"),
+    # Public badge pages (/badges/<id>) and their credentials together, per IP.
+    Setting("BADGE_RATE_LIMIT", "60 per minute;600 per hour"),
     # Reverse proxies in front of the portal whose X-Forwarded-For/-Proto to believe
     # (0: none, the direct peer is the client). Rate limits key on the real client.
     Setting("TRUSTED_PROXIES", "0", _count),

@@ -10,7 +10,7 @@ on BASE_URL. Templates: templates/email/<message>.txt and .html.
 
 from dataclasses import dataclass
 
-from flask import current_app, render_template
+from flask import current_app, has_app_context, render_template
 
 from certportal.domain import accounts, kits, mapping, support
 from certportal.domain import transcripts as transcript_rules
@@ -19,6 +19,12 @@ from certportal.formatting import guide_date, long_date, money
 from certportal.mail import queue_email
 from certportal.models import utcnow
 from certportal.web.navigation import absolute_section_url, absolute_url, public_transcript_url
+
+
+def where_renderable(message):
+    """`message` when it can be rendered now (inside the application), else None: outside it
+    (scripts, the test seed) the domain records what happened, to announce it later."""
+    return message if has_app_context() else None
 
 
 def _program() -> str:
@@ -239,7 +245,7 @@ def transcript_shared(candidate, transcript, to: str) -> None:
 
 
 def congratulations(candidate, earning, items) -> None:
-    """F28: the candidate earned (or recertified, when its kits come again) a certification;
+    """The candidate earned (or recertified, when its kits come again) a certification:
     how to claim the initial kit. `items` are the kits it brings at their initial price."""
     held = earning.held
     certification = held.certification

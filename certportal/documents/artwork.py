@@ -28,6 +28,9 @@ LEVEL_COLOURS = {
 }
 OTHER_COLOURS = ("#35506b", "#5b4a2f", "#2f5b3a", "#5a2f5b")
 
+# Its own small environment, unlike the PDF (which renders with the app's): the SVG's text
+# must not carry the blank lines and indentation of template tags (trim_blocks), and logos are
+# drawn outside any request too (badge baking, benchmarks), as a cached pure function.
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(enabled_extensions=("svg",), default_for_string=True),

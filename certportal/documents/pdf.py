@@ -1,4 +1,4 @@
-"""PDF certificates (F13): xhtml2pdf with embedded Unicode and CJK fonts, and a QR code.
+"""PDF certificates: xhtml2pdf with embedded Unicode and CJK fonts, and a QR code.
 
 The fonts are registered with ReportLab once per process, under names the certificate's
 CSS uses, instead of an @font-face that xhtml2pdf would load (and parse a 17 MB .ttc) on

@@ -1,4 +1,4 @@
-"""Digital badges (F27, B2): each certification's signed Open Badges 3.0 credential.
+"""Digital badges: each certification's signed Open Badges 3.0 credential.
 
 The engine issues them. When a candidate's certifications change (domain/reactions.py),
 issue_current() makes sure each active certification has a current credential whose validity
@@ -22,8 +22,10 @@ Where things live, on BASE_URL (stable, since issued credentials name them):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -34,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from peewee import JOIN
 
 from certportal.db import database
-from certportal.domain import credentials, signing, status_list
+from certportal.domain import audit, credentials, signing, status_list
 from certportal.domain.requirements import node_label
 from certportal.domain.transcripts import listed_certifications, shown_name
 from certportal.models import (
@@ -45,8 +47,11 @@ from certportal.models import (
     IssuedCredential,
     StatusListAllocation,
     Transcript,
+    certifications_of,
     utcnow,
 )
+from certportal.models.base import READABLE_ALPHABET
+from certportal.models.compiled import TEXT, CompiledQuery
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +106,6 @@ class BadgeSettings:
     def achievement_image_url(self, code: str) -> str:
         return f"{self.achievement_url(code)}/image.png"
 
-    def badge_page_url(self, badge_id: str) -> str:
-        return f"{self.base_url}/badges/{badge_id}"
-
 
 # The process's settings, set by create_app like the database binding: the engine issues
 # badges from imports, grants and commands as well as requests.
@@ -145,6 +147,37 @@ def criteria_narrative(certification: Certification, names: Mapping[str, str]) -
         + "\n".join(lines)
         + f"\n\nThe certification is valid for {months} months and can be recertified."
     )
+
+
+@dataclass
+class OutlineItem:
+    text: str
+    children: list[OutlineItem]
+
+
+def narrative_outline(narrative: str) -> list[str | list[OutlineItem]]:
+    """A criteria narrative as paragraphs (str) and nested lists, for a page to show: the
+    Markdown criteria_narrative writes (paragraphs, and "- " items indented two spaces a
+    level). Any other text comes back as paragraphs, as written."""
+    blocks: list[str | list[OutlineItem]] = []
+    for block in narrative.replace("\r\n", "\n").split("\n\n"):
+        lines = [line for line in block.split("\n") if line.strip()]
+        if not lines:
+            continue
+        if not all(line.lstrip().startswith("- ") for line in lines):
+            blocks.append(" ".join(line.strip() for line in lines))
+            continue
+        root: list[OutlineItem] = []
+        stack: list[tuple[int, list[OutlineItem]]] = [(-1, root)]
+        for line in lines:
+            depth = len(line) - len(line.lstrip())
+            while len(stack) > 1 and stack[-1][0] >= depth:
+                stack.pop()
+            item = OutlineItem(line.strip()[2:].strip(), [])
+            stack[-1][1].append(item)
+            stack.append((depth, item.children))
+        blocks.append(root)
+    return blocks
 
 
 def achievement_for(
@@ -436,6 +469,182 @@ def status_list_document(list_number: int, now: datetime | None = None) -> dict 
             _signed_lists.clear()
         _signed_lists[key] = document
     return document
+
+
+# --- what candidates and third parties see ---------------------------------------------------
+
+BADGE_ID_PATTERN = re.compile(f"^[{READABLE_ALPHABET}]{{20}}$")
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A certification's current credential and what a verifier would conclude today."""
+
+    held: CandidateCertification
+    issued: IssuedCredential
+    status: str  # active | expired | revoked
+
+    @property
+    def badge_id(self) -> str:
+        return self.held.badge_id
+
+    @property
+    def credential(self) -> dict:
+        return json.loads(self.issued.document)
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def ended_on(self) -> date | None:
+        """When it stopped holding: the revocation day, or the expiry date."""
+        if self.status == "revoked" and self.held.revoked_at is not None:
+            return self.held.revoked_at.date()
+        return self.issued.valid_until if self.status == "expired" else None
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """The Digital Badges tab: live badges, those that ended (history), and active
+    certifications whose badge the program has not issued yet."""
+
+    live: list[Badge]
+    history: list[Badge]
+    awaiting: list[CandidateCertification]
+
+
+def badges_of(candidate: Candidate, today: date) -> Shelf:
+    """The candidate's badges in the program's order: two queries."""
+    rows = list(certifications_of(candidate))
+    issued = current_credentials_of([held.id for held in rows])
+    live, history, awaiting = [], [], []
+    for held in rows:
+        credential = issued.get(held.id)
+        if credential is None:
+            if held.status == ISSUED_STATUS:
+                awaiting.append(held)
+            continue
+        badge = Badge(held, credential, badge_status(held, credential, today))
+        (live if badge.is_live and held.status == ISSUED_STATUS else history).append(badge)
+    return Shelf(live, history, awaiting)
+
+
+def own_badge(candidate: Candidate, badge_id: str, today: date) -> Badge | None:
+    """One of the candidate's live badges by its public id; None for any other id."""
+    if not BADGE_ID_PATTERN.match(badge_id or ""):
+        return None
+    held = (
+        CandidateCertification.select(CandidateCertification, Certification)
+        .join(Certification)
+        .where(
+            (CandidateCertification.candidate == candidate)
+            & (CandidateCertification.badge_id == badge_id)
+        )
+        .first()
+    )
+    if held is None or held.status != ISSUED_STATUS:
+        return None
+    credential = current_credentials_of([held.id]).get(held.id)
+    if credential is None:
+        return None
+    badge = Badge(held, credential, badge_status(held, credential, today))
+    return badge if badge.is_live else None
+
+
+def set_searchable(candidate: Candidate, searchable: bool, ip_address: str = "") -> None:
+    """Whether search engines may list the candidate's public badge pages; a change is
+    audited, like every choice about disclosure."""
+    if candidate.badges_searchable == searchable:
+        return
+    with database.atomic():
+        Candidate.update(badges_searchable=searchable).where(
+            Candidate.id == candidate.id
+        ).execute()
+        audit.record(
+            "badges_searchable",
+            candidate=candidate,
+            old_value="Yes" if candidate.badges_searchable else "No",
+            new_value="Yes" if searchable else "No",
+            ip_address=ip_address,
+        )
+    candidate.badges_searchable = searchable
+
+
+@dataclass(frozen=True)
+class PublicBadge:
+    """A badge as its public page shows it, with the holder's consent."""
+
+    badge: Badge
+    holder_name: str
+    searchable: bool
+
+    def content_tag(self, today: date) -> str:
+        """An ETag: changes whenever anything the page shows may change."""
+        parts = (self.badge.issued.id, self.badge.status, today, self.holder_name,
+                 self.searchable, self.badge.held.updated_at)
+        return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+# The public page runs this on every view: its SQL is built once.
+_PUBLIC_BY_BADGE_ID = CompiledQuery(
+    lambda badge_id: IssuedCredential.select(
+        IssuedCredential.id,
+        IssuedCredential.credential_id,
+        IssuedCredential.valid_from,
+        IssuedCredential.valid_until,
+        IssuedCredential.document,
+        CandidateCertification.id,
+        CandidateCertification.badge_id,
+        CandidateCertification.status,
+        CandidateCertification.expires_on,
+        CandidateCertification.revoked_at,
+        CandidateCertification.updated_at,
+        Candidate.id,
+        Candidate.first_name,
+        Candidate.last_name,
+        Candidate.verification_consent,
+        Candidate.badges_searchable,
+    )
+    .join(CandidateCertification)
+    .join(Candidate)
+    .where(
+        (CandidateCertification.badge_id == badge_id) & IssuedCredential.superseded_by.is_null()
+    )
+    .limit(1),
+    TEXT,
+)
+
+
+def find_public(badge_id: str, today: date) -> PublicBadge | None:
+    """The badge a public page shows, or None for the neutral "not available": an id that
+    names no issued badge, and a holder who withdrew consent to verification, alike."""
+    if not BADGE_ID_PATTERN.match(badge_id or ""):
+        return None
+    found = _PUBLIC_BY_BADGE_ID(badge_id)
+    if not found:
+        return None
+    issued = found[0]
+    held = issued.candidate_certification
+    candidate = held.candidate
+    if candidate.verification_consent is not True:
+        return None
+    badge = Badge(held, issued, badge_status(held, issued, today))
+    return PublicBadge(badge, candidate.full_name, bool(candidate.badges_searchable))
+
+
+def certification_by_code(code: str) -> Certification | None:
+    return Certification.get_or_none(Certification.code == code)
+
+
+def achievement_document(certification: Certification, settings: BadgeSettings) -> dict:
+    """The Achievement a badge's achievement id names, as JSON-LD (what every badge of this
+    certification says it recognises, as the catalog says it now)."""
+    achievement = achievement_for(certification, settings, certification_names())
+    return {
+        "@context": list(credentials.OPEN_BADGE_CONTEXT),
+        **credentials.achievement_document(achievement, settings.issuer),
+    }
 
 
 # --- the issuer's published documents --------------------------------------------------------

@@ -1,4 +1,4 @@
-"""PDF certificates and public verification (F13, B1): who may have one, what it says.
+"""PDF certificates and public verification: who may have one, what it says.
 
 Plain functions over models, no Flask: the blueprints, the Downloads macro and the
 verification API all ask these the same questions.
@@ -10,7 +10,9 @@ import math
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from certportal.domain.status import is_current, is_expired, is_revoked
 from certportal.models import (
+    PUBLIC_HOLDER_COLUMNS,
     Candidate,
     CandidateCertification,
     Certification,
@@ -48,14 +50,6 @@ CERTIFICATION_COLUMNS = (
     Certification.abbreviation,
     Certification.pdf_certificate,
 )
-HOLDER_COLUMNS = (
-    Candidate.id,
-    Candidate.first_name,
-    Candidate.last_name,
-    Candidate.localized_first_name,
-    Candidate.localized_last_name,
-    Candidate.verification_consent,
-)
 
 
 class CodeError(ValueError):
@@ -88,25 +82,6 @@ def normalize_code(text: str | None) -> str:
             "like K7Q2-9XMD-B4TR-0HWE. Check the code and try again."
         )
     return cleaned
-
-
-def is_expired(held: CandidateCertification, today: date) -> bool:
-    return held.status == "expired" or (held.expires_on is not None and held.expires_on < today)
-
-
-def is_revoked(held: CandidateCertification) -> bool:
-    return held.status == "revoked" or held.revoked_at is not None
-
-
-def is_current(held: CandidateCertification, today: date) -> bool:
-    """Active today: earned, begun, not expired and not revoked."""
-    return (
-        held.status == "active"
-        and not is_revoked(held)
-        and held.active_on is not None
-        and held.active_on <= today
-        and not is_expired(held, today)
-    )
 
 
 def pdf_certificate_available(held: CandidateCertification, today: date) -> bool:
@@ -235,7 +210,7 @@ class Verification:
 # The public page, its QR link and the API run this on every request: SQL built once.
 _HELD_BY_CODE = CompiledQuery(
     lambda code: CandidateCertification.select(
-        *HELD_COLUMNS, *CERTIFICATION_COLUMNS, *HOLDER_COLUMNS
+        *HELD_COLUMNS, *CERTIFICATION_COLUMNS, *PUBLIC_HOLDER_COLUMNS
     )
     .join(Certification)
     .switch(CandidateCertification)
@@ -260,7 +235,7 @@ _KIT_BY_CODE = CompiledQuery(
 )
 _HELD_FOR_KIT = CompiledQuery(
     lambda candidate_id, certification_id: CandidateCertification.select(
-        *HELD_COLUMNS, *CERTIFICATION_COLUMNS, *HOLDER_COLUMNS
+        *HELD_COLUMNS, *CERTIFICATION_COLUMNS, *PUBLIC_HOLDER_COLUMNS
     )
     .join(Certification)
     .switch(CandidateCertification)
@@ -280,8 +255,8 @@ def verify(code: str, today: date) -> Verification | None:
 
     The code is a certificate's or a printed kit's own (the kit verifies the certification
     it was printed for, as it stands today). None alike for an unknown code, a certification
-    not yet earned, and a holder who has not consented to verification (F6): a third party
-    cannot tell these apart.
+    not yet earned, and a holder who has not consented to verification (Settings): a third
+    party cannot tell these apart.
     """
     found = _HELD_BY_CODE(code)
     held = found[0] if found else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
 
@@ -157,160 +157,211 @@ STATE_FIELDS = (
 )
 
 
+STATE_COLUMNS = tuple(getattr(CandidateCertification, name) for name in STATE_FIELDS)
+# What one row and one history line hold, as the replay produces them and the database
+# returns them: compared as tuples, so only what differs is written.
+EVENT_FIELDS = ("occurred_on", "kind", "description")
+
+
+@dataclass
+class _Stored:
+    """What the database holds for a chunk of candidates before the recompute."""
+
+    # (candidate id, certification id) -> (row id, the STATE_FIELDS values)
+    rows: dict[tuple[int, int], tuple[int, tuple]]
+    # row id -> its history, oldest first, as (occurred_on, kind, description)
+    events: dict[int, list[tuple]]
+    # id of a counting credit -> the row it is used for, or None
+    usage: dict[int, int | None]
+
+
+@dataclass
+class _Changes:
+    """What the replay says must change for a chunk of candidates."""
+
+    # (candidate id, certification id, *STATE_FIELDS values) of rows to create, and their
+    # history, in the same order.
+    new_rows: list[tuple] = field(default_factory=list)
+    new_histories: list[tuple[tuple[int, int], list[tuple]]] = field(default_factory=list)
+    # row id -> the STATE_FIELDS values it must now hold
+    updates: dict[int, tuple] = field(default_factory=dict)
+    # row id -> its whole new history
+    histories: dict[int, list[tuple]] = field(default_factory=dict)
+    # credit id -> (candidate id, code of the certification that used it)
+    usage: dict[int, tuple[int, str]] = field(default_factory=dict)
+    # the (candidate id, certification id) rows the replay still shows
+    kept: set[tuple[int, int]] = field(default_factory=set)
+
+
 def _recompute_chunk(ids, rules, certification_ids, today) -> None:
-    facts_by_candidate = load_facts(ids)
-    state_columns = [getattr(CandidateCertification, name) for name in STATE_FIELDS]
-    held_rows: dict[tuple[int, int], tuple] = {}
-    for row in (
-        CandidateCertification.select(
+    """Replay up to CHUNK candidates and write only what differs from the stored rows."""
+    stored = _read_stored(ids)
+    changes = _replay_chunk(ids, rules, certification_ids, today, stored)
+    now = utcnow()
+    for row_id, values in changes.updates.items():
+        CandidateCertification.update(
+            {**dict(zip(STATE_COLUMNS, values, strict=True)),
+             CandidateCertification.updated_at: now}
+        ).where(CandidateCertification.id == row_id).execute()
+    held_ids = _delete_lapsed(stored, changes.kept)
+    if changes.new_rows:
+        held_ids = _insert_rows(ids, changes, now)
+    _replace_histories(changes.histories, stored.events, now)
+    _store_credit_usage(stored.usage, changes.usage, certification_ids, held_ids)
+    _react_to_new_events(stored.events, changes.histories)
+
+
+def _read_stored(ids) -> _Stored:
+    rows = {
+        (candidate_id, certification_id): (row_id, tuple(values))
+        for row_id, candidate_id, certification_id, *values in CandidateCertification.select(
             CandidateCertification.id,
             CandidateCertification.candidate,
             CandidateCertification.certification,
-            *state_columns,
+            *STATE_COLUMNS,
         )
         .where(column_in(CandidateCertification.candidate, ids))
         .tuples()
-    ):
-        held_rows[(row[1], row[2])] = (row[0], row[3:])
-    stored_events = defaultdict(list)
-    if held_rows:
-        for row_id, occurred_on, kind, description in (
+    }
+    events = defaultdict(list)
+    if rows:
+        for row_id, *event in (
             CertificationEvent.select(
                 CertificationEvent.candidate_certification,
-                CertificationEvent.occurred_on,
-                CertificationEvent.kind,
-                CertificationEvent.description,
+                *(getattr(CertificationEvent, name) for name in EVENT_FIELDS),
             )
             .join(CandidateCertification)
             .where(column_in(CandidateCertification.candidate, ids))
             .order_by(CertificationEvent.id)
             .tuples()
         ):
-            stored_events[row_id].append((occurred_on, kind, description))
-    stored_usage = {
-        credit_id: used_for
-        for credit_id, used_for in CeCredit.select(CeCredit.id, CeCredit.used_for)
+            events[row_id].append(tuple(event))
+    usage = dict(
+        CeCredit.select(CeCredit.id, CeCredit.used_for)
         .where(column_in(CeCredit.candidate, ids) & CeCredit.status.in_(COUNTING_STATUSES))
         .tuples()
-    }
+    )
+    return _Stored(rows, events, usage)
 
-    new_rows, new_events_for = [], []
-    changed_events: dict[int, list] = {}
-    desired_usage: dict[int, tuple[int, str]] = {}  # credit id -> (candidate id, cert code)
-    now = utcnow()
-    kept: set[tuple[int, int]] = set()
+
+def _replayed_values(replay: Replay, state, code: str, today: date) -> tuple | None:
+    """The STATE_FIELDS a certification's row must hold, or None when it needs no row (no
+    state and no progress)."""
+    values = (state.status, state.first_earned_on, state.active_on, state.expires_on,
+              state.cycle_started_on, None)
+    if state.status != "none":
+        return values
+    started, earliest = replay.earn_progress(code, today)
+    if not started:
+        return None
+    return ("in_progress", *values[1:5], earliest)
+
+
+def _replay_chunk(ids, rules, certification_ids, today, stored: _Stored) -> _Changes:
+    facts_by_candidate = load_facts(ids)
+    changes = _Changes()
     for candidate_id in ids:
-        facts = facts_by_candidate[candidate_id]
-        replay = Replay(rules, facts)
+        replay = Replay(rules, facts_by_candidate[candidate_id])
         outcome = replay.run(today)
         for credit_id, code in outcome.credit_used_by.items():
-            desired_usage[credit_id] = (candidate_id, code)
+            changes.usage[credit_id] = (candidate_id, code)
         for code in replay.relevant():
             state = outcome.states[code]
-            values = (
-                state.status,
-                state.first_earned_on,
-                state.active_on,
-                state.expires_on,
-                state.cycle_started_on,
-                None,
-            )
-            if state.status == "none":
-                started, earliest = replay.earn_progress(code, today)
-                if not started:
-                    continue
-                values = ("in_progress", *values[1:5], earliest)
+            values = _replayed_values(replay, state, code, today)
+            if values is None:
+                continue
             events = [(e.occurred_on, e.kind, e.description) for e in state.events]
             key = (candidate_id, certification_ids[code])
-            kept.add(key)
-            stored = held_rows.get(key)
-            if stored is None:
-                new_rows.append(
-                    (candidate_id, certification_ids[code], *values, "", now, now)
-                )
-                new_events_for.append((key, events))
+            changes.kept.add(key)
+            if key not in stored.rows:
+                changes.new_rows.append(key + values)
+                changes.new_histories.append((key, events))
                 continue
-            row_id, stored_values = stored
+            row_id, stored_values = stored.rows[key]
             if stored_values[0] == "revoked":
                 continue  # staff revoked it: the facts do not bring it back
             if tuple(stored_values) != values:
-                CandidateCertification.update(
-                    {
-                        **dict(zip(state_columns, values, strict=True)),
-                        CandidateCertification.updated_at: now,
-                    }
-                ).where(CandidateCertification.id == row_id).execute()
-            if stored_events.get(row_id, []) != events:
-                changed_events[row_id] = events
-    # A certification shown "in progress" whose facts lapsed no longer is: it never had a
-    # history (that starts when it is earned), so its row can go.
+                changes.updates[row_id] = values
+            if stored.events.get(row_id, []) != events:
+                changes.histories[row_id] = events
+    return changes
+
+
+def _delete_lapsed(stored: _Stored, kept) -> dict[tuple[int, int], int]:
+    """Delete the rows shown "in progress" whose facts lapsed (they never had a history:
+    that starts when a certification is earned); the ids of every row left."""
     lapsed = [
         row_id
-        for key, (row_id, stored_values) in held_rows.items()
-        if stored_values[0] == "in_progress" and key not in kept
+        for key, (row_id, values) in stored.rows.items()
+        if values[0] == "in_progress" and key not in kept
     ]
     if lapsed:
         CandidateCertification.delete().where(CandidateCertification.id.in_(lapsed)).execute()
-    # Every row these candidates hold after this pass, for the credits' used_for links.
     lapsed_ids = set(lapsed)
-    held_ids = {
-        key: row_id for key, (row_id, _) in held_rows.items() if row_id not in lapsed_ids
+    return {key: row_id for key, (row_id, _) in stored.rows.items() if row_id not in lapsed_ids}
+
+
+def _insert_rows(ids, changes: _Changes, now) -> dict[tuple[int, int], int]:
+    """Create the new rows, each with fresh public codes, and queue their histories; the ids
+    of every row these candidates now hold."""
+    count = len(changes.new_rows)
+    verification_codes = readable_codes(count, 16)
+    badge_ids = readable_codes(count, 20)
+    insert_rows(
+        CandidateCertification,
+        [
+            CandidateCertification.candidate,
+            CandidateCertification.certification,
+            *STATE_COLUMNS,
+            CandidateCertification.revocation_reason,
+            CandidateCertification.created_at,
+            CandidateCertification.updated_at,
+            CandidateCertification.verification_code,
+            CandidateCertification.badge_id,
+        ],
+        [
+            (*row, "", now, now, verification_codes[n], badge_ids[n])
+            for n, row in enumerate(changes.new_rows)
+        ],
+    )
+    inserted = {
+        (candidate_id, certification_id): row_id
+        for row_id, candidate_id, certification_id in CandidateCertification.select(
+            CandidateCertification.id,
+            CandidateCertification.candidate,
+            CandidateCertification.certification,
+        )
+        .where(column_in(CandidateCertification.candidate, ids))
+        .tuples()
     }
-    if new_rows:
-        verification_codes = readable_codes(len(new_rows), 16)
-        badge_ids = readable_codes(len(new_rows), 20)
-        new_rows = [(*row, verification_codes[n], badge_ids[n]) for n, row in enumerate(new_rows)]
-        insert_rows(
-            CandidateCertification,
-            [
-                CandidateCertification.candidate,
-                CandidateCertification.certification,
-                *state_columns,
-                CandidateCertification.revocation_reason,
-                CandidateCertification.created_at,
-                CandidateCertification.updated_at,
-                CandidateCertification.verification_code,
-                CandidateCertification.badge_id,
-            ],
-            new_rows,
-        )
-        inserted = {
-            (candidate_id, certification_id): row_id
-            for row_id, candidate_id, certification_id in CandidateCertification.select(
-                CandidateCertification.id,
-                CandidateCertification.candidate,
-                CandidateCertification.certification,
-            )
-            .where(column_in(CandidateCertification.candidate, ids))
-            .tuples()
-        }
-        held_ids = inserted
-        for key, events in new_events_for:
-            if events:
-                changed_events[inserted[key]] = events
-    if changed_events:
-        stale = [row_id for row_id in changed_events if row_id in stored_events]
-        if stale:
-            CertificationEvent.delete().where(
-                CertificationEvent.candidate_certification.in_(stale)
-            ).execute()
-        insert_rows(
-            CertificationEvent,
-            [
-                CertificationEvent.candidate_certification,
-                CertificationEvent.occurred_on,
-                CertificationEvent.kind,
-                CertificationEvent.description,
-                CertificationEvent.created_at,
-            ],
-            [
-                (row_id, occurred_on, kind, description, now)
-                for row_id, events in changed_events.items()
-                for occurred_on, kind, description in events
-            ],
-        )
-    _store_credit_usage(stored_usage, desired_usage, certification_ids, held_ids)
-    _react_to_new_events(stored_events, changed_events)
+    for key, events in changes.new_histories:
+        if events:
+            changes.histories[inserted[key]] = events
+    return inserted
+
+
+def _replace_histories(histories: dict[int, list[tuple]], stored_events, now) -> None:
+    """Write each changed history whole: the old lines go, the replayed ones come."""
+    if not histories:
+        return
+    stale = [row_id for row_id in histories if row_id in stored_events]
+    if stale:
+        CertificationEvent.delete().where(
+            CertificationEvent.candidate_certification.in_(stale)
+        ).execute()
+    insert_rows(
+        CertificationEvent,
+        [
+            CertificationEvent.candidate_certification,
+            *(getattr(CertificationEvent, name) for name in EVENT_FIELDS),
+            CertificationEvent.created_at,
+        ],
+        [
+            (row_id, *event, now)
+            for row_id, events in histories.items()
+            for event in events
+        ],
+    )
 
 
 def _react_to_new_events(stored_events, changed_events) -> None:

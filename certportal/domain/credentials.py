@@ -146,7 +146,8 @@ def _profile(issuer: Issuer) -> dict:
     return profile
 
 
-def _achievement(achievement: Achievement, issuer: Issuer) -> dict:
+def achievement_document(achievement: Achievement, issuer: Issuer) -> dict:
+    """An OB `Achievement` (without @context): as embedded in a badge's subject."""
     criteria = {"narrative": achievement.criteria}
     if achievement.criteria_url:
         criteria = {"id": achievement.criteria_url, **criteria}
@@ -210,7 +211,7 @@ def open_badge_credential(
         "credentialSubject": {
             "type": ["AchievementSubject"],
             "identifier": [hashed_email_identity(recipient_email, salt)],
-            "achievement": _achievement(achievement, issuer),
+            "achievement": achievement_document(achievement, issuer),
         },
     }
     if status is not None:

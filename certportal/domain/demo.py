@@ -268,7 +268,7 @@ def _second_candidate(today: date) -> Candidate:
     return mei
 
 
-# Issue 3: a candidate known from an exam result who has never logged in (no password), so
+# A candidate known from an exam result who has never logged in (no password), so
 # First Time Login can be tried by email address or by score report.
 UNMAPPED_LOGIN_ID = "CSCO10000002"
 UNMAPPED_EMAIL = "ana.nunez@certportal.example"

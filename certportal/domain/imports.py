@@ -1,4 +1,4 @@
-"""Exam results and CE credits from CSV files (F29), all or nothing, with every error listed.
+"""Exam results and CE credits from CSV files, all or nothing, with every error listed.
 
 Each file is read and every row checked in memory: every value against the column it is
 stored in (the length comes from the model's own field, so SQLite, which would store a value
@@ -6,7 +6,7 @@ of any length, and PostgreSQL, which would abort the whole file, answer alike), 
 and emails by their strict rules, then against lookups loaded once (exam codes, candidates by
 login ID, registration numbers / external ids already stored). Only then are the good rows
 inserted in chunks and each affected candidate recomputed once, all in one transaction.
-A bad row is a line error, never a database error. Formats: README.md, "CSV imports".
+A bad row is a line error, never a database error. Formats: docs/certifications.md.
 """
 
 from __future__ import annotations
@@ -311,6 +311,31 @@ def _lookup(model_field, values: Iterable[str], *selected) -> list[tuple]:
     return found
 
 
+def _accepted_rows(report: ImportReport, checked: list, column: str, key, stored: set,
+                   check) -> list:
+    """The checked rows to write, in file order: `check` adds the problems that need the
+    lookups; a row whose key (`key(row)`, named by `column`) an earlier line of the file
+    already has is a line error; a row whose key is already stored counts as unchanged."""
+    first_line: dict = {}
+    accepted = []
+    for result in checked:
+        row = result.row
+        check(result)
+        value = key(result)
+        if value in first_line:
+            row.problems.append(
+                f"{column}: {shown(getattr(result, column))} is also on line {first_line[value]}"
+            )
+        if row.problems:
+            continue
+        first_line[value] = row.line
+        if value in stored:
+            report.unchanged += 1
+            continue
+        accepted.append(result)
+    return accepted
+
+
 def _refuse_or_report(report: ImportReport, rows: list[Row | None], skip_invalid: bool) -> None:
     report.errors += [(row.line, "; ".join(row.problems)) for row in rows if row and row.problems]
     report.errors.sort()
@@ -428,28 +453,21 @@ def import_exams(path: Path, today: date, skip_invalid: bool = False, *,
             ExamResult.registration_number,
         )
     }
-    seen: dict[str, int] = {}
+
+    def check_program_id(result: _ExamRow) -> None:
+        if result.login_id in program_ids:
+            result.row.problems.append(
+                f"login_id: {shown(result.login_id)} is the program ID of another candidate"
+            )
+
+    accepted = _accepted_rows(
+        report, checked, "registration_number", lambda result: result.registration_number,
+        stored, check_program_id,
+    )
     new_candidates: dict[str, _ExamRow] = {}
-    accepted = []
-    for result in checked:
-        row, login_id, number = result.row, result.login_id, result.registration_number
-        if login_id in program_ids:
-            row.problems.append(
-                f"login_id: {shown(login_id)} is the program ID of another candidate"
-            )
-        if number in seen:
-            row.problems.append(
-                f"registration_number: {shown(number)} is also on line {seen[number]}"
-            )
-        if row.problems:
-            continue
-        seen[number] = row.line
-        if number in stored:
-            report.unchanged += 1
-            continue
-        if login_id not in candidates and login_id not in new_candidates:
-            new_candidates[login_id] = result
-        accepted.append(result)
+    for result in accepted:
+        if result.login_id not in candidates:
+            new_candidates.setdefault(result.login_id, result)
     _refuse_or_report(report, rows, skip_invalid)
     if not accepted:
         return report
@@ -588,24 +606,17 @@ def import_ce(path: Path, today: date, skip_invalid: bool = False, *,
             CeCredit.external_id,
         )
     )
-    seen: dict[tuple[str, str], int] = {}
-    accepted = []
-    for result in checked:
-        row = result.row
+
+    def check_candidate(result: _CeRow) -> None:
         if result.login_id and result.login_id not in candidates:
-            row.problems.append(f"login_id: no candidate has the login ID {shown(result.login_id)}")
-        key = (result.source, result.external_id)
-        if result.external_id and key in seen:
-            row.problems.append(
-                f"external_id: {shown(result.external_id)} is also on line {seen[key]}"
+            result.row.problems.append(
+                f"login_id: no candidate has the login ID {shown(result.login_id)}"
             )
-        if row.problems:
-            continue
-        seen[key] = row.line
-        if key in stored:
-            report.unchanged += 1
-            continue
-        accepted.append(result)
+
+    accepted = _accepted_rows(
+        report, checked, "external_id", lambda result: (result.source, result.external_id),
+        stored, check_candidate,
+    )
     _refuse_or_report(report, rows, skip_invalid)
     if not accepted:
         return report

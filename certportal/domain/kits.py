@@ -31,12 +31,8 @@ from peewee import IntegrityError
 
 from certportal.db import database
 from certportal.domain.addresses import ShippingAddress
-from certportal.domain.certificates import (
-    CodeError,
-    is_current,
-    new_verification_code,
-    normalize_code,
-)
+from certportal.domain.certificates import CodeError, new_verification_code, normalize_code
+from certportal.domain.status import is_current
 from certportal.formatting import money
 from certportal.models import (
     CandidateCertification,

@@ -1,9 +1,9 @@
-"""Certification logos (F12): which files a candidate may download, and the logo agreement."""
+"""Certification logos: which files a candidate may download, and the logo agreement."""
 
 from dataclasses import dataclass
 from datetime import date
 
-from certportal.domain.certificates import is_current
+from certportal.domain.status import is_current
 from certportal.models import (
     Agreement,
     AgreementAcceptance,

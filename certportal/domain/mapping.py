@@ -1,8 +1,8 @@
 """First-time login: mapping a person to their candidate record, and one-time password links.
 
 A candidate record (login ID, name, email on file) comes from exam results before its owner
-has a login. The owner proves who they are by the email on file (F2) or by their score
-report (F3), then sets a password through a one-time link sent by email. The same link
+has a login. The owner proves who they are by the email on file or by their score
+report, then sets a password through a one-time link sent by email. The same link
 resets a forgotten password once the account is mapped.
 """
 

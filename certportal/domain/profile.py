@@ -1,4 +1,4 @@
-"""The candidate's own answers and details: Settings (F6) and the editable attribute (F7)."""
+"""The candidate's own answers and details: Settings and the editable attribute."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -58,10 +58,9 @@ def confirm_settings(candidate: Candidate, answers: dict[str, bool], ip_address:
 
 
 def clean_job_title(value: str | None) -> str:
-    """The job title as stored: trimmed, 1 to 100 characters, any script."""
+    """The job title as stored: trimmed, at most 100 characters, any script. Empty is a
+    valid answer: between jobs, or not wanting to say."""
     title = " ".join((value or "").split())
-    if not title:
-        raise ProfileError("Enter your job title.")
     if len(title) > JOB_TITLE_MAX_LENGTH:
         raise ProfileError(f"Use at most {JOB_TITLE_MAX_LENGTH} characters for your job title.")
     return title
@@ -124,7 +123,8 @@ def latest_activity(candidate: Candidate, limit: int = 3):
     )
     credits = (
         CeCredit.select()
-        .where(CeCredit.candidate == candidate)
+        # A rejected submission never counted: it is not activity to show.
+        .where((CeCredit.candidate == candidate) & (CeCredit.review != "rejected"))
         .order_by(CeCredit.active_on.desc(), CeCredit.id.desc())
         .limit(limit)
     )

@@ -14,19 +14,25 @@ from certportal.models import Candidate, CertificationEvent
 Handler = Callable[[Candidate, Sequence[CertificationEvent]], None]
 
 
+def _no_announcement():
+    return None
+
+
+# Where the congratulations message comes from, asked at each earning: create_app sets it to
+# give certportal.notifications.congratulations inside the application and None outside it
+# (scripts, the test seed), where earnings are recorded now and announced later by
+# `flask --app app mail send-pending`. Messages render the app's templates: the domain only
+# calls them.
+_congratulations: list[Callable[[], kits.Notify | None]] = [_no_announcement]
+
+
+def configure(congratulations: Callable[[], kits.Notify | None]) -> None:
+    _congratulations[0] = congratulations
+
+
 def _earnings(candidate: Candidate, events: Sequence[CertificationEvent]) -> None:
-    """An earning brings its initial kits and one congratulations email (F18, F28)."""
-    from flask import has_app_context
-
-    congratulate = None
-    if has_app_context():
-        # Imported here: messages render the app's templates, and they import the domain.
-        from certportal import notifications
-
-        congratulate = notifications.congratulations
-    # Outside the application (scripts, the test seed) the earnings are recorded now and
-    # announced by `flask --app app mail send-pending`.
-    kits.record_earnings(candidate, events, congratulate=congratulate)
+    """An earning brings its initial kits and one congratulations email."""
+    kits.record_earnings(candidate, events, congratulate=_congratulations[0]())
 
 
 HANDLERS: list[Handler] = [

@@ -12,6 +12,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+# The icon legend: what each NodeResult.state is called, and its icon.
+STATE_LABELS = {"met": "Met", "in_progress": "In progress", "not_started": "Not started"}
+STATE_ICONS = {"met": "✓", "in_progress": "◐", "not_started": "○"}
+
 
 @dataclass(frozen=True)
 class ExamPass:

@@ -1,4 +1,4 @@
-"""Support cases (F4): a request for an account merge or other help, handled by staff later."""
+"""Support cases: a request for an account merge or other help, handled by staff later."""
 
 from collections.abc import Callable
 

@@ -1,4 +1,4 @@
-"""Transcripts (F23–F26, B4): what a transcript shows, to whom, until when, and who looked.
+"""Transcripts: what a transcript shows, to whom, until when, and who looked.
 
 No Flask here: the blueprint validates input into a `TranscriptInput`, these functions apply
 the rules and write the rows.
@@ -13,7 +13,9 @@ from datetime import date, datetime, timedelta
 from peewee import fn
 
 from certportal.db import database
+from certportal.domain.status import is_current
 from certportal.models import (
+    PUBLIC_HOLDER_COLUMNS,
     Candidate,
     CandidateCertification,
     Certification,
@@ -285,6 +287,7 @@ def _listed_query(candidate_id, transcript_id=None):
             CandidateCertification.status,
             CandidateCertification.active_on,
             CandidateCertification.expires_on,
+            CandidateCertification.revoked_at,
             CandidateCertification.updated_at,
             Certification.id,
             Certification.name,
@@ -326,17 +329,21 @@ def listed_certifications(transcript: Transcript, today: date) -> list[Candidate
         listed = _LISTED_CHOSEN(transcript.candidate_id, transcript.id)
     if transcript.only_active:
         # A candidate holds a handful of certifications: filtering here keeps one SQL text.
-        listed = [
-            held
-            for held in listed
-            if held.status == "active" and (held.expires_on is None or held.expires_on >= today)
-        ]
+        listed = [held for held in listed if is_current(held, today)]
     return listed
 
 
 # --- The public page ---------------------------------------------------------------------
 
 AVAILABLE, EXPIRED, UNAVAILABLE = "available", "expired", "unavailable"
+# What the owner's list calls each owner_status (consent_withdrawn has its own note).
+STATUS_LABELS = {"active": "Active", "expired": "Expired", "disabled": "Disabled"}
+# Which certifications a transcript shows, as its row in the list says it.
+SELECTION_LABELS = {
+    "active": "Active certifications",
+    "all_new": "All New Certificates",
+    "chosen": "chosen certifications",
+}
 
 
 def owner_status(transcript: Transcript, consents: bool, today: date) -> str:
@@ -380,12 +387,7 @@ PUBLIC_ADDRESS_COLUMNS = (
 _PUBLIC_BY_ID = CompiledQuery(
     lambda public_id: Transcript.select(
         Transcript,
-        Candidate.id,
-        Candidate.first_name,
-        Candidate.last_name,
-        Candidate.localized_first_name,
-        Candidate.localized_last_name,
-        Candidate.verification_consent,
+        *PUBLIC_HOLDER_COLUMNS,
         *PUBLIC_ADDRESS_COLUMNS,
     )
     .join(Candidate)

@@ -21,6 +21,7 @@ from certportal.models.commerce import (
 from certportal.models.credentials import BadgeSigningKey, IssuedCredential, StatusListAllocation
 from certportal.models.mail import OutgoingEmail
 from certportal.models.people import (
+    PUBLIC_HOLDER_COLUMNS,
     SETTINGS_QUESTIONS,
     AuditEvent,
     Candidate,
@@ -90,6 +91,7 @@ ALL_MODELS = [
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
     "ALL_MODELS",
+    "PUBLIC_HOLDER_COLUMNS",
     "SETTINGS_QUESTIONS",
     "BaseModel",
     "certifications_of",

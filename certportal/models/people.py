@@ -90,6 +90,18 @@ class Candidate(TimestampedModel):
         return False
 
 
+# What the public pages (verification, transcripts) read of a candidate: the names they may
+# show and the consent that decides whether they show anything. Never the whole row.
+PUBLIC_HOLDER_COLUMNS = (
+    Candidate.id,
+    Candidate.first_name,
+    Candidate.last_name,
+    Candidate.localized_first_name,
+    Candidate.localized_last_name,
+    Candidate.verification_consent,
+)
+
+
 class StaffUser(TimestampedModel):
     username = CharField(max_length=64, unique=True)
     email = CharField(max_length=254)

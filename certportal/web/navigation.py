@@ -2,7 +2,8 @@
 to come, and links to a page from outside the portal (emails, QR codes, share links)."""
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from datetime import date
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import current_app, has_request_context, url_for
 
@@ -41,12 +42,7 @@ CANDIDATE_SECTIONS = (
         "order more kits, and follow the history and status of every kit.",
     ),
     Section("transcripts", "Transcripts", "transcripts.index"),
-    Section(
-        "digital-badges",
-        "Digital Badges",
-        "main.upcoming",
-        "A verifiable digital badge for each active certification, with ways to share it.",
-    ),
+    Section("digital-badges", "Digital Badges", "badges.index"),
 )
 
 SECTIONS_BY_KEY = {section.key: section for section in CANDIDATE_SECTIONS}
@@ -119,3 +115,35 @@ def staff_sections(staff_user) -> list[StaffSection]:
     from certportal.domain.staff import has_role
 
     return [section for section in STAFF_SECTIONS if has_role(staff_user, *section.roles)]
+
+
+def share_links(link: str, text: str) -> list[tuple[str, str]]:
+    """Plain links to the networks' own share pages: no third-party script on our pages."""
+    url = quote(link, safe="")
+    return [
+        ("LinkedIn", f"https://www.linkedin.com/sharing/share-offsite/?url={url}"),
+        ("Facebook", f"https://www.facebook.com/sharer/sharer.php?u={url}"),
+        ("X", f"https://x.com/intent/post?url={url}&text={quote(text, safe='')}"),
+    ]
+
+
+def linkedin_add_certification_url(*, name: str, organization: str, issued: date,
+                                   expires: date | None, url: str, credential_id: str) -> str:
+    """LinkedIn's "Add to profile" form for a certification, filled in: the member only
+    confirms it (LinkedIn's documented add-to-profile link, no API key or script)."""
+    fields = {
+        "startTask": "CERTIFICATION_NAME",
+        "name": name,
+        "organizationName": organization,
+        "issueYear": issued.year,
+        "issueMonth": issued.month,
+    }
+    if expires is not None:
+        fields.update(expirationYear=expires.year, expirationMonth=expires.month)
+    fields.update(certUrl=url, certId=credential_id)
+    return "https://www.linkedin.com/profile/add?" + urlencode(fields)
+
+
+def public_badge_url(badge_id: str) -> str:
+    """The address a third party opens to see a badge."""
+    return absolute_url("badges.public", badge_id=badge_id)

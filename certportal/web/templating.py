@@ -6,7 +6,7 @@ from datetime import date
 from flask import current_app, g, url_for
 from flask_wtf.csrf import generate_csrf
 
-from certportal.domain import certificates, logos
+from certportal.domain import certificates, logos, requirements, status, transcripts
 from certportal.formatting import guide_date, long_date, money
 from certportal.web.login import home_url
 from certportal.web.navigation import CANDIDATE_SECTIONS, section_url, staff_sections
@@ -24,7 +24,7 @@ def logo_url_for(held) -> str | None:
 
     The catalog's logo codes are looked up once per request, not once a row.
     """
-    if not certificates.is_current(held, date.today()):
+    if not status.is_current(held, date.today()):
         return None
     if "own_logo_codes" not in g:
         g.own_logo_codes = logos.own_logo_codes()
@@ -32,6 +32,33 @@ def logo_url_for(held) -> str | None:
     if logo_code is None:
         return None
     return url_for("certifications.logo_download", code=logo_code, fmt="png")
+
+
+# Every status and choice a page names, by kind: `{{ held.status|label("certification") }}`.
+LABELS = {
+    "certification": status.STATUS_LABELS,
+    "requirement": requirements.STATE_LABELS,
+    "requirement_icon": requirements.STATE_ICONS,
+    "transcript": transcripts.STATUS_LABELS,
+    "transcript_selection": transcripts.SELECTION_LABELS,
+}
+
+
+def label(value: str, kind: str) -> str:
+    """What pages call a status or choice (the value itself if it has no label)."""
+    return LABELS[kind].get(value, value)
+
+
+def field_aria(field, *described_by: str | None) -> dict:
+    """A form field's ARIA attributes: invalid or not, and described by what is given (a hint,
+    a question) and by its error message when it has one (the macros' field_error)."""
+    ids = [element_id for element_id in described_by if element_id]
+    if field.errors:
+        ids.append(f"{field.id}-error")
+    attributes = {"aria-invalid": "true" if field.errors else "false"}
+    if ids:
+        attributes["aria-describedby"] = " ".join(ids)
+    return attributes
 
 
 def _globals():
@@ -50,6 +77,8 @@ def init_app(app):
     app.add_template_filter(guide_date)
     app.add_template_filter(long_date)
     app.add_template_filter(money)
+    app.add_template_filter(label)
     app.add_template_global(pdf_certificate_available)
     app.add_template_global(logo_url_for)
+    app.add_template_global(field_aria)
     app.context_processor(_globals)

@@ -71,6 +71,23 @@ def no_js_page(browser):
     context.close()
 
 
+def open_section(page, label: str):
+    """Follow the main navigation to a section, as a user does: a behaviour checked on a page
+    reached this way is one boosted navigation keeps (a `goto` would load the page whole).
+    On a narrow screen the menu is opened first."""
+    nav = page.get_by_role("navigation", name="Main")
+    menu = nav.locator("summary")
+    if menu.is_visible():
+        menu.click()
+    nav.get_by_role("link", name=label, exact=True).click()
+
+
+def open_tab(page, nav_label: str, label: str):
+    """Follow a link of a section's own navigation (Settings | Attributes | …)."""
+    page.get_by_role("navigation", name=nav_label).get_by_role(
+        "link", name=label, exact=True).click()
+
+
 def log_in_through_the_form(page, base_url, identifier="CSCO10000000", password="certportal-demo"):
     """Log in as a user would; returns once the signed-in page is shown (or the error)."""
     page.goto(f"{base_url}/login")
@@ -119,11 +136,19 @@ def horizontal_overflow(page, width: int) -> list:
     return [] if fits else page.evaluate(OVERFLOWING_ELEMENTS, width) or ["(nothing found)"]
 
 
+# axe's rules, plus one it ships switched off: an accessible name must contain the visible
+# label (WCAG 2.5.3 Label in Name), so voice-control users can say what they see.
+AXE_OPTIONS = {
+    "resultTypes": ["violations"],
+    "rules": {"label-content-name-mismatch": {"enabled": True}},
+}
+
+
 def assert_no_axe_violations(page):
     """axe-core at the current width only; most tests want assert_accessible."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page)
+    results = Axe().run(page, options=AXE_OPTIONS)
     assert results.violations_count == 0, results.generate_report()
 
 

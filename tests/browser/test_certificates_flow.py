@@ -6,7 +6,12 @@ import pytest
 from playwright.sync_api import expect
 
 from certportal.models import Candidate
-from tests.browser.conftest import assert_accessible, log_in_through_the_form
+from tests.browser.conftest import (
+    assert_accessible,
+    log_in_through_the_form,
+    open_section,
+    open_tab,
+)
 from tests.web.test_certificates import qr_codes_in
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -14,7 +19,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def test_download_a_logo_from_the_logos_page(page, live_server, console_errors):
     log_in_through_the_form(page, live_server)
-    page.goto(f"{live_server}/certifications/logos")
+    open_section(page, "Certifications")
+    open_tab(page, "Certifications", "Download Logos")
     expect(page.get_by_role("heading", name="Certification Logos")).to_be_visible()
     assert_accessible(page)
     with page.expect_download() as download_info:
@@ -32,7 +38,7 @@ def test_download_a_logo_from_the_logos_page(page, live_server, console_errors):
 
 def test_the_certifications_tables_logo_link_downloads_the_right_file(page, live_server):
     log_in_through_the_form(page, live_server)
-    page.goto(f"{live_server}/certifications")
+    open_section(page, "Certifications")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Logo: CCIE Enterprise Infrastructure").click()
     assert download_info.value.suggested_filename == "ccie-ei-logo.png"
@@ -41,7 +47,7 @@ def test_the_certifications_tables_logo_link_downloads_the_right_file(page, live
 
 def test_scan_the_pdf_certificate_then_consent_is_withdrawn(page, browser, live_server, db):
     log_in_through_the_form(page, live_server)
-    page.goto(f"{live_server}/certifications")
+    open_section(page, "Certifications")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="PDF Certificate: CCNA", exact=True).click()
     download = download_info.value

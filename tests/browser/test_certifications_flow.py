@@ -2,12 +2,17 @@
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, log_in_through_the_form
+from tests.browser.conftest import (
+    assert_accessible,
+    log_in_through_the_form,
+    open_section,
+    open_tab,
+)
 
 
 def open_certifications(page, base):
     log_in_through_the_form(page, base)
-    page.goto(f"{base}/certifications/")
+    open_section(page, "Certifications")
     expect(page.get_by_role("heading", name="Active certifications")).to_be_visible()
 
 
@@ -60,7 +65,8 @@ def test_certification_pages_pass_axe(page, live_server, console_errors):
 
 def test_accept_the_agreement_without_javascript(no_js_page, live_server):
     log_in_through_the_form(no_js_page, live_server, "CSCO10000001", "second-demo-password")
-    no_js_page.goto(f"{live_server}/certifications/agreement")
+    open_section(no_js_page, "Certifications")
+    open_tab(no_js_page, "Certifications", "Certification Agreement")
     no_js_page.get_by_role("button", name="Accept").click()
     expect(no_js_page.get_by_text("Tick the box to accept the agreement.")).to_be_visible()
     no_js_page.get_by_label("I have read and accept this agreement").check()

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, log_in_through_the_form
+from tests.browser.conftest import assert_accessible, log_in_through_the_form, open_section
 
 
 def first_registration_number(page) -> str:
@@ -24,7 +24,7 @@ def any_page(request, browser):
 def test_sort_by_clicking_headers_and_go_back(any_page, live_server):
     page = any_page
     log_in_through_the_form(page, live_server)
-    page.goto(f"{live_server}/testing-history/")
+    open_section(page, "Testing History")
     expect(page.get_by_role("heading", name="Exams", level=1)).to_be_visible()
     if page.javascript:
         page.evaluate("window.__stillTheSameDocument = true")
@@ -61,7 +61,7 @@ def test_sort_by_clicking_headers_and_go_back(any_page, live_server):
 def test_search_and_expand_a_ce_activity(any_page, live_server):
     page = any_page
     log_in_through_the_form(page, live_server)
-    page.goto(f"{live_server}/testing-history/")
+    open_section(page, "Testing History")
     page.get_by_role("navigation", name="Testing History").get_by_role(
         "link", name="CE Activities").click()
     expect(page.get_by_role("heading", name="Continuing education activities")).to_be_visible()

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, log_in_through_the_form
+from tests.browser.conftest import assert_accessible, log_in_through_the_form, open_section
 
 
 @pytest.fixture
@@ -15,7 +15,7 @@ def app_config(app_config, smtp_server):
 
 
 def create_transcript(page, base, javascript):
-    page.goto(f"{base}/transcripts")
+    open_section(page, "Transcripts")
     if javascript:
         page.evaluate("window.__stillTheSameDocument = true")
     page.get_by_role("link", name="Create new transcript").click()
@@ -56,7 +56,7 @@ def test_create_email_and_third_party_view(browser, live_server, smtp_server, ja
     row = create_transcript(page, live_server, javascript)
     expect(row.get_by_role("link", name=re.compile("^0 views"))).to_be_visible()
 
-    row.get_by_role("link", name=re.compile("^Email or copy the link")).click()
+    row.get_by_role("link", name=re.compile(r"^Email \/ Link")).click()
     expect(page.get_by_role("heading", name="Email this Transcript")).to_be_visible()
     link = page.get_by_label("Transcript link").input_value()
     assert re.fullmatch(r"http://localhost/t/[0-9A-Z]{16}", link)
@@ -88,7 +88,7 @@ def test_create_email_and_third_party_view(browser, live_server, smtp_server, ja
     expect(own_words.get_by_text("References on request.")).to_be_visible()
     third_party.close()
 
-    page.goto(f"{live_server}/transcripts")
+    open_section(page, "Transcripts")
     row = page.get_by_role("row").filter(has_text="For Acme Networks")
     expect(row.get_by_role("link", name=re.compile("^1 views"))).to_be_visible()
     context.close()
@@ -121,7 +121,7 @@ def test_edit_and_disable_in_place_then_the_link_is_not_available(
 
 def test_transcripts_page_form_email_and_public_page_pass_axe(page, live_server, console_errors):
     log_in_through_the_form(page, live_server)
-    page.goto(f"{live_server}/transcripts")
+    open_section(page, "Transcripts")
     assert_accessible(page)
     page.get_by_role("link", name="Create new transcript").click()
     expect(page.get_by_role("group", name="Display name")).to_be_visible()
@@ -138,7 +138,7 @@ def test_transcripts_page_form_email_and_public_page_pass_axe(page, live_server,
     expect(page.get_by_text("Transcript created")).to_be_visible()
     assert_accessible(page)
 
-    page.get_by_role("link", name=re.compile("^Email or copy the link")).click()
+    page.get_by_role("link", name=re.compile(r"^Email \/ Link")).click()
     page.get_by_label("To:").fill("hr@acme.example")
     page.get_by_role("button", name="Preview Email").click()
     expect(page.locator(".email-subject")).to_be_visible()

@@ -392,3 +392,17 @@ def test_the_independent_verifier_reads_a_revoked_badge_as_revoked(settings, nod
                             moments_later())
 
     assert [verdict["revoked"] for verdict in verdicts] == [True, False]
+
+
+def test_a_criteria_narrative_reads_back_as_paragraphs_and_nested_lists(settings):
+    narrative = badges.criteria_narrative(held_by_code(candidate(), "CCIE-EI").certification,
+                                          badges.certification_names())
+
+    intro, tree, validity = badges.narrative_outline(narrative)
+
+    assert intro == "Requirements to earn this certification:"
+    assert [item.text for item in tree] == ["All of the following"]
+    assert tree[0].children[0].text == "Pass exam 350-401"
+    assert validity.startswith("The certification is valid for 36 months")
+    assert badges.narrative_outline("Plain words\nover two lines.") == [
+        "Plain words over two lines."]

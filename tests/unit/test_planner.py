@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from certportal.domain.lifecycle import Facts, Grant, Replay, Rule, add_months
 from certportal.domain.planner import (
+    CreditShown,
     credits_shown,
     deadline_text,
     plan_from_facts,
@@ -250,3 +251,98 @@ def test_plan_days_left_match_the_deadline(days):
     plan = plan_from_facts(RULES, facts, TODAY)["CCNA"]
     assert plan.days_left == days
     assert plan.deadline.endswith(f"({time_until(TODAY + timedelta(days=days), TODAY)})")
+
+
+# -- what mutation testing found unchecked ---------------------------------------------------
+
+NESTED = Rule(
+    "NEST", "Nested (NEST)", 36, {"type": "exam", "exams": ["500-001"]},
+    recertify={"type": "any", "children": [
+        {"type": "all", "children": [
+            {"type": "certification", "code": "CCNA"},
+            {"type": "any", "children": [
+                {"type": "exam", "exams": ["500-002"]},
+                {"type": "exam", "exams": ["500-003"]},
+            ]},
+            {"type": "at_least", "n": 1, "children": [
+                {"type": "all", "children": [
+                    {"type": "exam", "exams": ["500-004"]},
+                    {"type": "ce", "credits": 10},
+                ]},
+                {"type": "certification", "code": "GONE"},
+            ]},
+        ]},
+        {"type": "ce", "credits": 50},
+    ]},
+)
+# CE credits count toward earning this one: its page lists them before it is held.
+CE_EARNED = Rule("CEE", "Earned by CE (CEE)", 12, {"type": "ce", "credits": 100})
+
+
+def test_nested_ways_are_worded_with_what_is_held_and_passed():
+    earned = date(2025, 1, 10)
+    facts = Facts(exams=(passed(1, "500-001", earned), passed(2, "200-301", earned),
+                         passed(3, "500-003", date(2025, 6, 1))))
+    plan = plan_from_facts([CCNA, NESTED], facts, TODAY)["NEST"]
+    assert (plan.code, plan.name) == ("NEST", "Nested (NEST)")
+    assert plan.ways[0].text == (
+        "hold CCNA (CCNA) (you do) and either pass exam 500-002 or pass exam 500-003 "
+        "(done: 500-003) and 1 of: pass exam 500-004 and earn 10 CE credits (you have 0; "
+        "10 more); hold GONE"
+    )
+    assert plan.ways[0].exam_codes == ()
+    assert plan.ways[1].text == (
+        "earn 50 CE credits; you have 0; CCNA (CCNA) would use new CE credits first "
+        "(30 more recertify it), then 50 more"
+    )
+    assert [(s.code, s.name, s.points) for s in plan.ways[1].credit_steps] == [
+        ("CCNA", "CCNA (CCNA)", 30), ("NEST", "Nested (NEST)", 50)]
+    alone = plan_from_facts([NESTED], facts, TODAY)["NEST"].ways[1]
+    assert [(s.code, s.name, s.points) for s in alone.credit_steps] == [
+        ("NEST", "Nested (NEST)", 50)]
+    without_ccna = plan_from_facts([NESTED], Facts(exams=facts.exams), TODAY)["NEST"]
+    assert without_ccna.ways[0].text.startswith("hold CCNA and either pass exam 500-002")
+
+
+def test_at_least_of_exams_says_passed_only_when_some_are():
+    facts = Facts(exams=(passed(1, "350-401", date(2025, 1, 10)),
+                         passed(2, "300-410", date(2025, 1, 10))))
+    way = plan_from_facts(RULES, facts, TODAY)["CCNP"].ways[3]
+    assert way.text == "pass 2 of these exams (300-410, 300-415, 300-420)"
+    combined = plan_from_facts(RULES, facts, TODAY)["CCNP"].ways[2]
+    assert combined.text.startswith("pass one of these exams (300-410, 300-415) and earn")
+
+
+def test_time_until_can_be_one_month():
+    assert time_until(date(2026, 8, 31), date(2026, 7, 1)) == "in 1 month"
+    assert time_until(date(2026, 9, 1), date(2026, 7, 1)) == "in 2 months"
+    assert time_until(date(2027, 7, 1), date(2026, 7, 1)) == "in 12 months"
+
+
+def test_credits_shown_while_earning_start_from_any_date_and_lapse():
+    facts = Facts(credits=(credit(1, 30, date(2024, 1, 1)), credit(2, 20, date(2025, 1, 1)),
+                           credit(3, 5, date(2022, 1, 1))))
+    shown = credits_shown([CE_EARNED], facts, TODAY, "CEE")
+    # The 2022 credit lapsed (36 months): not listed.
+    assert shown == (
+        CreditShown(1, 30, date(2024, 1, 1), date(2027, 1, 1)),
+        CreditShown(2, 20, date(2025, 1, 1), date(2028, 1, 1)),
+    )
+
+
+def test_a_credit_on_the_cycles_first_day_is_not_listed_one_after_it_is():
+    start = date(2025, 3, 10)
+    facts = Facts(exams=(passed(1, "200-301", start),),
+                  credits=(credit(5, 5, start), credit(6, 5, start + timedelta(days=1))))
+    assert [c.credit_id for c in credits_shown(RULES, facts, TODAY, "CCNA")] == [6]
+
+
+def test_credits_used_by_the_certification_itself_are_not_listed_but_later_ones_are():
+    facts = Facts(
+        exams=(passed(1, "200-301", date(2024, 1, 10)),),
+        credits=(credit(5, 30, date(2025, 2, 1)), credit(6, 4, date(2025, 2, 1)),
+                 credit(7, 6, date(2025, 5, 1))),
+    )
+    # 5 recertified CCNA on 2025-Feb-01 (with 6, oldest first by id: 30 alone was enough).
+    shown = credits_shown(RULES, facts, TODAY, "CCNA")
+    assert [c.credit_id for c in shown] == [7]

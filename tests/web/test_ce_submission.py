@@ -158,3 +158,18 @@ def test_evidence_downloads_only_for_its_owner_as_an_attachment(app, db):
 def test_the_submission_form_needs_a_login(client):
     response = client.get(URL)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_home_marks_a_pending_submission_and_leaves_out_a_rejected_one(candidate_client, db):
+    from certportal.models import StaffUser
+
+    post(candidate_client, name="Pending course", points="4")
+    post(candidate_client, name="Rejected course", points="3")
+    rejected = CeCredit.get(CeCredit.name == "Rejected course")
+    from certportal.domain import ce_submissions
+
+    ce_submissions.review(rejected.id, staff_user=StaffUser.select().first(), approve=False,
+                          reason="No evidence of attendance.", today=TODAY, max_points=40)
+    page = candidate_client.get("/").text
+    assert "Pending course, 4 points (Cisco Live), pending review" in page
+    assert "Rejected course" not in page

@@ -1,4 +1,4 @@
-"""PDF certificates (F13) and the Downloads cell: content, fonts, QR code, who gets one."""
+"""PDF certificates and the Downloads cell: content, fonts, QR code, who gets one."""
 
 import subprocess
 from datetime import date, timedelta

@@ -1,4 +1,4 @@
-"""Certifications (F9), certification detail (F10) and the certification agreement (F11)."""
+"""Certifications, certification detail and the certification agreement."""
 
 from datetime import date, timedelta
 

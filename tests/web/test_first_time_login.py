@@ -1,4 +1,4 @@
-"""First Time Login (F2, F3, F4): mapping by email or score report over a real SMTP server."""
+"""First Time Login: mapping by email or score report over a real SMTP server."""
 
 import re
 from datetime import timedelta
@@ -127,7 +127,7 @@ def test_a_form_without_its_csrf_token_is_refused(web, smtp_server):
     assert smtp_server.messages == []
 
 
-# --- F2: by email address ------------------------------------------------------------------
+# --- By email address ------------------------------------------------------------------
 
 
 def test_by_email_whole_flow_email_link_password_login(web, smtp_server, db):
@@ -309,7 +309,7 @@ def test_no_composition_rules_twelve_lowercase_letters_will_do(web, smtp_server)
     assert set_password(web, link_path(smtp_server.messages[0]), "zebracupboard").status_code == 303
 
 
-# --- F3: by score report -------------------------------------------------------------------
+# --- By score report -------------------------------------------------------------------
 
 
 def test_by_score_report_whole_flow_changes_the_email_on_file(web, smtp_server, db):
@@ -526,7 +526,7 @@ def test_support_cases_are_limited_per_address(limited, smtp_server):
     assert [open_case().status_code for _ in range(3)] == [303, 303, 429]
 
 
-# --- Support cases (F4) --------------------------------------------------------------------
+# --- Support cases --------------------------------------------------------------------
 
 
 def test_open_a_merge_case_without_logging_in(web, smtp_server, db):

@@ -1,4 +1,4 @@
-"""Testing History (F14–F17): exams sorting and paging, agreements, CE search, transactions."""
+"""Testing History: exams sorting and paging, agreements, CE search, transactions."""
 
 import re
 from datetime import date, timedelta

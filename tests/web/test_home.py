@@ -1,4 +1,4 @@
-"""Home (F5): what needs the candidate's attention, with a link to act on each."""
+"""Home: what needs the candidate's attention, with a link to act on each."""
 
 from datetime import date, timedelta
 

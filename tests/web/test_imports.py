@@ -1,4 +1,4 @@
-"""CSV imports of exam results and CE credits (F29) through the CLI, and manual grants."""
+"""CSV imports of exam results and CE credits through the CLI, and manual grants."""
 
 import csv
 from datetime import date, timedelta

@@ -1,4 +1,4 @@
-"""Download Logos (F12): the agreement, which files are offered, milestones, downloads."""
+"""Download Logos: the agreement, which files are offered, milestones, downloads."""
 
 from datetime import date, timedelta
 

@@ -115,9 +115,9 @@ def test_unexpected_error_shows_no_traceback(app_config):
 
 
 def test_upcoming_sections_say_what_will_be_there(candidate_client):
-    page = candidate_client.get("/section/digital-badges").text
-    assert "<h1>Digital Badges</h1>" in page
-    assert "A verifiable digital badge for each active certification" in page
+    page = candidate_client.get("/section/certificates-plaques").text
+    assert "<h1>Certificates &amp; Plaques</h1>" in page
+    assert "claim the free initial kit of a new certification" in page
     assert candidate_client.get("/section/nope").status_code == 404
 
 

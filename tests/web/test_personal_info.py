@@ -1,4 +1,4 @@
-"""Personal Info (F6, F7, F8): Settings, Attributes, Identification."""
+"""Personal Info: Settings, Attributes, Identification."""
 
 import re
 
@@ -150,15 +150,23 @@ def test_job_title_in_any_script(candidate_client, db):
     assert john().job_title == "网络工程师"
 
 
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [("   ", "Enter your job title."), ("x" * 101, "Use at most 100 characters")],
-)
-def test_bad_job_title_is_refused_beside_the_field(candidate_client, db, value, message):
-    response = post_job_title(candidate_client, value)
+def test_a_too_long_job_title_is_refused_beside_the_field(candidate_client, db):
+    response = post_job_title(candidate_client, "x" * 101)
     assert response.status_code == 422
-    assert 'id="job_title-error"' in response.text and message in response.text
+    assert 'id="job_title-error"' in response.text
+    assert "Use at most 100 characters" in response.text
     assert john().job_title == "Jester"
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_job_title_can_be_cleared(candidate_client, db, value):
+    """No job title is a valid answer (between jobs, or not wanting to say)."""
+    response = post_job_title(candidate_client, value)
+    assert response.status_code == 303
+    assert john().job_title == ""
+    page = candidate_client.get(response.location).text
+    assert "Your job title has been updated." in page
+    assert 'id="job_title-error"' not in page
 
 
 def test_job_title_html_is_shown_as_text(candidate_client, db):

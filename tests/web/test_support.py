@@ -1,4 +1,4 @@
-"""Support cases (F4): what the acknowledgement an anonymous visitor triggers may carry."""
+"""Support cases: what the acknowledgement an anonymous visitor triggers may carry."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Transcripts (F23–F26, B4): create, edit, disable, share by email, the public page, views."""
+"""Transcripts: create, edit, disable, share by email, the public page, views."""
 
 import html
 import re
@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from certportal.domain.certifications import grant
+from certportal.formatting import guide_date
 from certportal.models import (
     Candidate,
     CandidateCertification,
@@ -96,6 +97,17 @@ def test_new_form_is_a_page_alone_and_a_fragment_for_htmx(candidate_client):
     assert re.search(r'checked id="name_form-0"[^>]*value="full"', full.text)
     assert "John Doe (full name)" in full.text
     assert re.search(r'checked id="expires_after-0"[^>]*value="30"', full.text)
+
+
+def test_the_expiry_date_field_says_which_format_it_takes(candidate_client):
+    """The browser shows its own order (mm/dd/yyyy in the US), the portal writes 2026-Dec-30:
+    the hint beside the field says both, and the field points to it."""
+    page = candidate_client.get("/transcripts/new").text
+    field = re.search(r'<input[^>]*id="expires_on"[^>]*>', page).group(0)
+    assert 'aria-describedby="expires_on-hint"' in field
+    hint = re.search(r'<p class="hint" id="expires_on-hint">([^<]*)</p>', page).group(1)
+    assert "mm/dd/yyyy" in hint
+    assert guide_date(date.today()) in hint
 
 
 # --- Create ------------------------------------------------------------------------------
@@ -513,9 +525,25 @@ def test_a_viewer_counts_once_a_day_and_their_revalidations_add_nothing(
         assert row.user_agent == "" and re.fullmatch(r"[0-9a-f]{64}", row.viewer_hash)
         assert "203.0.113.9" not in row.viewer_hash and "127.0.0.1" not in row.viewer_hash
     page = candidate_client.get("/transcripts").text
-    assert re.search(r"view log\">4</a>", page)
+    assert '>4<span class="visually-hidden"> views of transcript' in page
     log = candidate_client.get(f"/transcripts/{transcript.public_id}/views").text
     assert log.count("<tr><td") == 4 and "Time (UTC)" in log
+
+
+def test_the_owner_has_a_view_link_and_their_own_views_do_not_count(candidate_client, app, db):
+    """The owner checks the page as a third party sees it; the count stays the third
+    parties'."""
+    create(candidate_client)
+    transcript = newest_transcript()
+    url = f"/t/{transcript.public_id}"
+    row = re.search(rf'<tr id="transcript-{transcript.public_id}">.*?</tr>',
+                    candidate_client.get("/transcripts").text, re.S).group(0)
+    assert re.search(rf'<a href="{url}"[^>]*>View<span class="visually-hidden">', row)
+    seen_by_owner = candidate_client.get(url)
+    assert seen_by_owner.status_code == 200 and "John Doe" in seen_by_owner.text
+    assert Transcript.get_by_id(transcript.id).view_count == 0
+    assert app.test_client().get(url).status_code == 200
+    assert Transcript.get_by_id(transcript.id).view_count == 1
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Public verification by code (B1): the page, the JSON API, consent, noindex, rate limit."""
+"""Public verification by code: the page, the JSON API, consent, noindex, rate limit."""
 
 from datetime import datetime
 

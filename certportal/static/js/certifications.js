@@ -1,4 +1,4 @@
-// Certifications (issue 6): a certification's name expands its detail in place (htmx loads
+// Certifications: a certification's name expands its detail in place (htmx loads
 // it); choosing the name again collapses it without asking the server. Without JavaScript
 // the name is a plain link to the detail page.
 document.addEventListener(

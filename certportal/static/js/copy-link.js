@@ -1,4 +1,4 @@
-// Copy buttons (issue 8): progressive enhancement of a read-only link field.
+// Copy buttons: progressive enhancement of a read-only link field.
 // Without JavaScript the buttons stay hidden (CSS) and the field can be copied by hand.
 (function () {
   "use strict";

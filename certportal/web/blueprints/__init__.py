@@ -12,6 +12,7 @@ a page or a fragment.
 | support | support.py | /support/cases/… |
 | transcripts | transcripts.py | /transcripts/…, and the public page /t/<id> |
 | verification | verification.py | /verify/…, /api/v1/verifications/<code> |
+| badges | badges.py | /digital-badges/…; public /badges/… (pages, issuer, keys, status lists) |
 | outbox | outbox.py | /dev/outbox/… (development only) |
 """
 
@@ -19,6 +20,7 @@ a page or a fragment.
 def init_app(app):
     from certportal.web.blueprints import (
         auth,
+        badges,
         certifications,
         history,
         main,
@@ -42,3 +44,4 @@ def init_app(app):
         app.register_blueprint(outbox.bp)
     app.register_blueprint(verification.bp)
     app.register_blueprint(transcripts.bp)
+    app.register_blueprint(badges.bp)

@@ -1,4 +1,5 @@
-"""Log in and log out (guide section 1)."""
+"""Log in and log out, First Time Login, Forgot password and the one-time password links
+(guide section 1)."""
 
 import math
 from urllib.parse import urlsplit
@@ -110,13 +111,20 @@ def logout():
     return response
 
 
-# --- First Time Login (F2, F3), Forgot password -------------------------------------------
+# --- First Time Login (by email address, by score report), Forgot password ----------------
 
+EMAIL_SENT_DETAILS = (
+    "which contains information that will allow you to complete the login process. If the "
+    "email does not arrive within 2 hours, please confirm that your email account is currently "
+    "working and that it has not erroneously flagged the email as spam before attempting to "
+    "contact Customer Support."
+)
 EMAIL_SENT_TEXT = (
-    "An email has been sent to the email address we have on file which contains information "
-    "that will allow you to complete the login process. If the email does not arrive within "
-    "2 hours, please confirm that your email account is currently working and that it has not "
-    "erroneously flagged the email as spam before attempting to contact Customer Support."
+    f"An email has been sent to the email address we have on file {EMAIL_SENT_DETAILS}"
+)
+SCORE_REPORT_SENT_TEXT = (
+    "Your score report matched a candidate record. An email has been sent to the new email "
+    f"address you entered, {EMAIL_SENT_DETAILS}"
 )
 
 
@@ -162,6 +170,7 @@ def _render_first_time_login(email_form=None, score_form=None, status=200, sent=
         score_form=score_form or ByScoreReportForm(),
         sent=sent,
         email_sent_text=EMAIL_SENT_TEXT,
+        score_report_sent_text=SCORE_REPORT_SENT_TEXT,
     )
 
 

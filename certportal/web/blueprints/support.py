@@ -1,4 +1,4 @@
-"""Support cases (F4): ask for an account merge or other help, logged in or not."""
+"""Support cases: ask for an account merge or other help, logged in or not."""
 
 from flask import Blueprint, request, url_for
 from flask_login import current_user

@@ -1,9 +1,10 @@
 """Transcripts (guide section 8): create and edit in place, share, and the public page."""
 
+import json
 from datetime import date, timedelta
-from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -17,9 +18,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from certportal import notifications
+from certportal.domain import badges
 from certportal.domain import transcripts as rules
 from certportal.domain.certifications import by_group
 from certportal.domain.mapping import is_email_address
+from certportal.web import navigation
 from certportal.web.errors import render_error
 from certportal.web.htmx import redirect_after_post, render_page
 from certportal.web.login import candidate_required, current_candidate
@@ -34,8 +37,9 @@ EXPIRY_CHOICES = [
     SelectChoice(str(days), f"{days} days") for days in rules.EXPIRY_PERIODS_DAYS
 ] + [SelectChoice("date", "On this date:")]
 SELECTION_CHOICES = [
-    SelectChoice("active", "Active certifications"),
-    SelectChoice("all_new", "All New Certificates"),
+    SelectChoice("active", rules.SELECTION_LABELS["active"]),
+    SelectChoice("all_new", rules.SELECTION_LABELS["all_new"]),
+    # Beside the list of certifications it refers to, the form words this one its own way.
     SelectChoice("chosen", "Only the certifications selected below"),
 ]
 
@@ -64,14 +68,8 @@ def _today() -> date:
 
 
 def share_links(link: str, name: str) -> list[tuple[str, str]]:
-    """Plain links to the networks' own share pages: no third-party script on our pages."""
-    url = quote(link, safe="")
-    text = quote(f"Transcript of {name}'s certifications", safe="")
-    return [
-        ("LinkedIn", f"https://www.linkedin.com/sharing/share-offsite/?url={url}"),
-        ("Facebook", f"https://www.facebook.com/sharer/sharer.php?u={url}"),
-        ("X", f"https://x.com/intent/post?url={url}&text={text}"),
-    ]
+    """Post links for a transcript (navigation.share_links with its own words)."""
+    return navigation.share_links(link, f"Transcript of {name}'s certifications")
 
 
 def _own_transcript_or_404(public_id: str):
@@ -398,6 +396,11 @@ def _too_many_requests(error):
     return _public_headers(make_response(body, 429))
 
 
+def _is_owner(transcript) -> bool:
+    return (current_user.is_authenticated and current_user.is_candidate
+            and current_user.account.id == transcript.candidate_id)
+
+
 @bp.get("/t/<public_id>")
 @limiter.limit(configured_limit("TRANSCRIPT_RATE_LIMIT"))
 def public(public_id: str):
@@ -411,8 +414,9 @@ def public(public_id: str):
         return _public_headers(make_response(body, 410 if expired else 404))
     certifications = rules.listed_certifications(transcript, today)
     etag = rules.content_tag(transcript, certifications, today)
-    # A HEAD (link checkers, previews) reads no transcript: only a GET is a view.
-    if request.method == "GET":
+    # A HEAD (link checkers, previews) reads no transcript: only a GET is a view. The owner
+    # looking at their own page (the View link) is not a third party's view either.
+    if request.method == "GET" and not _is_owner(transcript):
         rules.record_view(transcript, current_app.config["SECRET_KEY"],
                           request.remote_addr or "", request.user_agent.string)
     if request.if_none_match.contains(etag):
@@ -424,7 +428,31 @@ def public(public_id: str):
             candidate=transcript.candidate,
             name=rules.shown_name(transcript.candidate, transcript.name_form),
             groups=by_group(certifications),
+            # The CLR holds the badges of certifications that hold today: none, no offer.
+            offers_clr=badges.current_settings() is not None
+            and any(held.status == "active" for held in certifications),
         )
         response = make_response(body)
     response.set_etag(etag)
+    return _public_headers(response)
+
+
+@bp.get("/t/<public_id>/clr.json")
+@limiter.limit(configured_limit("TRANSCRIPT_RATE_LIMIT"))
+def public_clr(public_id: str):
+    """The transcript as a signed CLR 2.0 credential holding the badges of the certifications
+    it shows that hold today; the same "not available" as the page otherwise."""
+    today = _today()
+    transcript = rules.find_public(public_id)
+    clr = None
+    if rules.public_state(transcript, today) == rules.AVAILABLE:
+        clr = badges.transcript_clr(transcript, today)
+    if clr is None:
+        body = render_template("transcripts/unavailable.html", expired=False)
+        return _public_headers(make_response(body, 404))
+    response = make_response(json.dumps(clr, indent=2, ensure_ascii=False))
+    response.mimetype = "application/json"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="transcript-{public_id}-clr.json"'
+    )
     return _public_headers(response)

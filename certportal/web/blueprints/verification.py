@@ -1,4 +1,4 @@
-"""Public verification by code (B1): a page for people, JSON for employers' systems."""
+"""Public verification by code: a page for people, JSON for employers' systems."""
 
 from datetime import date
 
