@@ -3,12 +3,10 @@ record → grant, import dry run → apply, merge from a case; axe on every cons
 
 from datetime import date
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from certportal.domain.demo import demo_totp_secret
-from tests.browser.conftest import assert_no_axe_violations
+from tests.browser.conftest import assert_no_axe_violations, sign_in_staff
 
 TODAY = date.today()
 
@@ -23,16 +21,6 @@ def any_page(request, page, browser):
     yield context.new_page()
     context.close()
 
-
-def sign_in_staff(page, base, username="support"):
-    page.goto(f"{base}/login")
-    page.get_by_label("Login ID or email address").fill(username)
-    page.get_by_label("Password").fill("certportal-staff")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Your second factor")).to_be_visible()
-    page.get_by_label("Code").fill(pyotp.TOTP(demo_totp_secret(username)).now())
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1, name="Staff console")).to_be_visible()
 
 
 def test_search_record_grant(any_page, live_server):
