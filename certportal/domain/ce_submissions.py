@@ -26,6 +26,7 @@ from certportal.domain.certifications import load_rules, recompute
 from certportal.domain.lifecycle import add_months
 from certportal.formatting import guide_date
 from certportal.models import (
+    Candidate,
     CandidateCertification,
     CeCredit,
     CeEvidence,
@@ -316,11 +317,20 @@ def evidence_of(evidence_id: int, candidate_id: int | None) -> CeEvidence | None
 
 def evidence_by_credit(candidate_id: int) -> dict[int, list[CeEvidence]]:
     """The candidate's evidence files by credit id, in one query (for the CE Activities list)."""
+    return _evidence_by_credit(CeCredit.candidate == candidate_id)
+
+
+def evidence_of_credits(credit_ids) -> dict[int, list[CeEvidence]]:
+    """The evidence files of the credits named, by credit id, in one query (staff's queue)."""
+    return _evidence_by_credit(CeCredit.id.in_(list(credit_ids)))
+
+
+def _evidence_by_credit(condition) -> dict[int, list[CeEvidence]]:
     files: dict[int, list[CeEvidence]] = {}
     for stored in (
         CeEvidence.select(CeEvidence)
         .join(CeCredit)
-        .where(CeCredit.candidate == candidate_id)
+        .where(condition)
         .order_by(CeEvidence.id)
     ):
         files.setdefault(stored.credit_id, []).append(stored)
@@ -332,11 +342,23 @@ def evidence_path(upload_dir: Path | str, evidence: CeEvidence) -> Path:
 
 
 def pending_submissions():
-    """Staff's review queue: pending submissions, oldest first, with their evidence counts."""
+    """Staff's review queue: pending submissions with their candidates, oldest first."""
     return (
-        CeCredit.select()
+        CeCredit.select(CeCredit, Candidate)
+        .join(Candidate)
         .where((CeCredit.review == "pending") & (CeCredit.source == SOURCE))
         .order_by(CeCredit.created_at, CeCredit.id)
+    )
+
+
+def find_submission(credit_id: int) -> CeCredit | None:
+    """A self-submitted activity, pending or reviewed, with its candidate; None for any other
+    credit (imported credits are not reviewed)."""
+    return (
+        CeCredit.select(CeCredit, Candidate)
+        .join(Candidate)
+        .where((CeCredit.id == credit_id) & (CeCredit.source == SOURCE))
+        .first()
     )
 
 

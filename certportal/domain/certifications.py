@@ -591,6 +591,15 @@ def detail(candidate: Candidate, held: CandidateCertification, today: date) -> D
     )
 
 
+def progress_by_code(
+    candidate: Candidate, today: date
+) -> dict[str, tuple[str, NodeResult | None]]:
+    """Every certification's current progress from one replay of the candidate's facts: the
+    tree that matters now ("earn", or "recertify" while active) as evaluated today."""
+    replay = replay_candidate(candidate.id, today)
+    return {code: replay.progress(code, today) for code in replay.rules}
+
+
 def current_agreement() -> Agreement | None:
     return Agreement.get_or_none((Agreement.kind == "certification") & Agreement.is_current)
 

@@ -100,6 +100,7 @@ STAFF_SECTIONS = (
                  ("support", "fulfillment", "auditor")),
     StaffSection("candidates", "Candidates", "staff.candidates_search", ("support", "auditor")),
     StaffSection("cases", "Support cases", "staff.cases", ("support", "auditor")),
+    StaffSection("ce", "CE review", "staff.ce_submissions_queue", ("support", "auditor")),
     StaffSection("imports", "Imports", "staff.imports", ("support", "auditor")),
     StaffSection("fulfillment", "Fulfillment", "staff.fulfillment",
                  ("fulfillment", "auditor")),

@@ -29,8 +29,8 @@ from tests.browser.conftest import (
 
 SCREENSHOTS = os.environ.get("CERTPORTAL_SCREENSHOTS", "")
 # The console's sections as an admin's navigation lists them; each page's heading is its name.
-STAFF_SECTIONS = ("Candidates", "Support cases", "Imports", "Fulfillment", "Catalog",
-                  "Audit log", "Staff accounts")
+STAFF_SECTIONS = ("Candidates", "Support cases", "CE review", "Imports", "Fulfillment",
+                  "Catalog", "Audit log", "Staff accounts")
 MINIMUM_TARGET = 24
 
 # Links and buttons smaller than 24 × 24 px whose 24 px circle (centred on the target)

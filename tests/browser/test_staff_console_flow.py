@@ -9,6 +9,13 @@ from playwright.sync_api import expect
 from tests.browser.conftest import assert_no_axe_violations, sign_in_staff
 
 TODAY = date.today()
+PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    app_config["UPLOAD_DIR"] = str(tmp_path / "uploads")
+    return app_config
 
 
 @pytest.fixture(params=["javascript", "no-javascript"])
@@ -98,12 +105,40 @@ def test_mark_a_kit_sent(any_page, live_server):
     expect(page.get_by_text("tracking 1Z 999 AA1 0123")).to_be_visible()
 
 
+def test_review_a_ce_submission(any_page, live_server, app, db):
+    from certportal.domain import ce_submissions
+    from certportal.models import Candidate
+
+    john = Candidate.get(Candidate.login_id == "CSCO10000000")
+    checked = ce_submissions.check_submission(
+        john.id, name="Cisco Live session BRKENS-2000", provider="Cisco Live",
+        activity_on=TODAY.isoformat(), points="12",
+        uploads=[ce_submissions.Upload("attendance.pdf", PDF)], today=TODAY, max_points=40)
+    ce_submissions.submit(john.id, checked, upload_dir=app.config["UPLOAD_DIR"], today=TODAY)
+    db.close()  # the live server's threads use their own connections
+    page = any_page
+    sign_in_staff(page, live_server)
+    page.get_by_role("navigation", name="Staff console").get_by_role(
+        "link", name="CE review").click()
+    expect(page.get_by_role("heading", name="Waiting for review (1)")).to_be_visible()
+    page.get_by_role("link", name="Cisco Live session BRKENS-2000").click()
+    expect(page.get_by_role("heading", level=1, name="CE activity")).to_be_visible()
+    expect(page.get_by_role("link", name="attendance.pdf")).to_be_visible()
+    page.get_by_label("Points awarded").fill("13")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("Award at most 12 points (what was claimed).")).to_be_visible()
+    page.get_by_label("Points awarded").fill("10")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("Approved 10 points for CSCO10000000")).to_be_visible()
+    expect(page.get_by_text("No CE activity is waiting for review.")).to_be_visible()
+
+
 def test_every_console_page_passes_axe(page, live_server, console_errors):
     sign_in_staff(page, live_server, "admin")
     assert_no_axe_violations(page)
     nav = page.get_by_role("navigation", name="Staff console")
-    for name in ("Candidates", "Support cases", "Imports", "Fulfillment", "Catalog",
-                 "Audit log", "Staff accounts"):
+    for name in ("Candidates", "Support cases", "CE review", "Imports", "Fulfillment",
+                 "Catalog", "Audit log", "Staff accounts"):
         nav.get_by_role("link", name=name).click()
         expect(page.get_by_role("heading", level=1, name=name, exact=False)).to_be_visible()
         assert_no_axe_violations(page)

@@ -224,6 +224,15 @@ def test_search_then_record_shows_what_the_candidate_sees_and_more(staff_client,
     assert client.get("/staff/candidates/NOBODY").status_code == 404
 
 
+def test_the_record_shows_each_certifications_progress(staff_client, db):
+    """As on the candidate's own page: the tree that matters now, earned of required."""
+    record = staff_client("auditor").get("/staff/candidates/CSCO10000000").text
+    rows = {re.sub(r"<[^>]+>", "", row.split("</td>", 1)[0]).strip(): row
+            for row in record.split("<tr>")[1:]}
+    assert "<td>Earn: 1 / 2</td>" in rows["CCNP Enterprise (CCNP)"]  # in progress
+    assert "<td>Recertify: 0 / 1</td>" in rows["CCNA (CCNA)"]  # active: its recertify tree
+
+
 def post_form(client, page_url, action_url, data):
     token = csrf_token_from(client.get(page_url).text)
     return client.post(action_url, data={**data, "csrf_token": token})

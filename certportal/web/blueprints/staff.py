@@ -32,7 +32,15 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from certportal import notifications
 from certportal.db import database
-from certportal.domain import audit, candidates, certifications, merges, staff, support
+from certportal.domain import (
+    audit,
+    candidates,
+    ce_submissions,
+    certifications,
+    merges,
+    staff,
+    support,
+)
 from certportal.domain.imports import ImportRefused
 from certportal.domain.mapping import is_email_address
 from certportal.domain.staff_imports import (
@@ -56,6 +64,7 @@ from certportal.models import (
     SupportCase,
     certifications_of,
 )
+from certportal.web.blueprints.history import send_evidence
 from certportal.web.htmx import redirect_after_post, render_page
 from certportal.web.login import (
     count_code_failure,
@@ -173,7 +182,8 @@ def enrol():
 @bp.get("")
 @staff_only(*EVERY_ROLE)
 def home():
-    """What waits: open cases, cases assigned to me, the latest imports."""
+    """What waits: open cases, cases assigned to me, CE activities to review, the latest
+    imports."""
     me = current_staff()
     open_cases = SupportCase.select().where(SupportCase.status != "resolved").count()
     mine = SupportCase.select().where(
@@ -181,6 +191,7 @@ def home():
     history, _ = import_history(per_page=5)
     return render_page("staff/home.html", "content", section="console", open_cases=open_cases,
                        mine=mine, history=history,
+                       pending_ce=ce_submissions.pending_submissions().count(),
                        can=lambda *roles: staff.has_role(me, *roles))
 
 
@@ -244,6 +255,7 @@ def _record_context(candidate: Candidate, **forms):
         "survivor": Candidate.get_by_id(candidate.merged_into_id)
         if candidate.merged_into_id else None,
         "held": list(certifications_of(candidate)),
+        "progress": certifications.progress_by_code(candidate, date.today()),
         "exams": list(
             ExamResult.select(ExamResult, Exam).join(Exam)
             .where(ExamResult.candidate == candidate)
@@ -715,6 +727,129 @@ def undo_merge(merge_id: int):
                                            message="The merge was undone.")
     return render_page("staff/undo_merge.html", "content", status=status, section="audit",
                        merge=merge_record, form=form, can_undo=merges.can_undo(merge_record))
+
+
+# --- CE self-submissions ----------------------------------------------------------------------
+
+
+class ApproveForm(FlaskForm):
+    points_awarded = StringField("Points awarded", render_kw={"inputmode": "numeric"}, validators=[
+        DataRequired("Enter the points awarded as a whole number."),
+        Length(max=6, message="Enter the points awarded as a whole number.")])
+    note = TextAreaField("Note for the candidate (optional)", validators=[
+        Optional(), Length(max=ce_submissions.REASON_MAX_LENGTH,
+                           message=f"Use at most {ce_submissions.REASON_MAX_LENGTH} characters.")])
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField("Reason for the rejection", validators=[
+        DataRequired("Give the reason for the rejection; the candidate reads it."),
+        Length(max=ce_submissions.REASON_MAX_LENGTH,
+               message=f"Use at most {ce_submissions.REASON_MAX_LENGTH} characters.")])
+
+
+@bp.get("/ce-submissions")
+@staff_only(*READERS)
+def ce_submissions_queue():
+    """Self-submitted CE activities waiting for a decision, oldest first."""
+    pending = list(ce_submissions.pending_submissions())
+    return render_page(
+        "staff/ce_submissions.html", "content", section="ce", pending=pending,
+        evidence=ce_submissions.evidence_of_credits(credit.id for credit in pending),
+        can_act=staff.has_role(current_staff(), *SUPPORT),
+    )
+
+
+def _submission_or_404(credit_id: int):
+    credit = ce_submissions.find_submission(credit_id)
+    if credit is None:
+        abort(404)
+    return credit
+
+
+def _submission_page(credit, status=200, error="", **forms):
+    return render_page(
+        "staff/ce_submission.html", "content", status=status, section="ce", credit=credit,
+        evidence=ce_submissions.evidence_of_credits([credit.id]).get(credit.id, []),
+        approve_form=forms.get("approve_form") or ApproveForm(
+            formdata=None, data={"points_awarded": credit.points_claimed}),
+        reject_form=forms.get("reject_form") or RejectForm(formdata=None),
+        can_act=staff.has_role(current_staff(), *SUPPORT) and credit.review == "pending",
+        error=error,
+    )
+
+
+@bp.get("/ce-submissions/<int:credit_id>")
+@staff_only(*READERS)
+def ce_submission(credit_id: int):
+    credit = _submission_or_404(credit_id)
+    audit.record("ce_submission_viewed", candidate=credit.candidate_id,
+                 staff_user=current_staff(), subject=f"CE submission {credit.id}",
+                 ip_address=_ip())
+    return _submission_page(credit)
+
+
+def _review(credit, form, field_for, **decision):
+    """Run the review rule; on success back to the queue, else the page with the errors
+    beside the fields (`field_for` maps the rule's field names to the form's)."""
+    error = ""
+    if form.validate():
+        try:
+            outcome = ce_submissions.review(
+                credit.id, staff_user=current_staff(), today=date.today(),
+                max_points=current_app.config["CE_SUBMISSION_MAX_POINTS"],
+                notify=notifications.ce_submission_reviewed, **decision)
+        except ce_submissions.ReviewError as refused:
+            for name, messages in refused.errors.items():
+                if name in field_for:
+                    getattr(form, field_for[name]).errors = list(messages)
+                else:
+                    error = " ".join(messages)
+        else:
+            who = credit.candidate.login_id
+            if outcome.approved:
+                changed = ", ".join(outcome.changed)
+                message = (f"Approved {outcome.credit.points} points for {who}"
+                           + (f"; recertified or earned: {changed}" if changed else "")
+                           + ". The candidate was emailed.")
+            else:
+                message = f"Rejected the submission of {who}. The candidate was emailed."
+            return redirect_after_post(url_for("staff.ce_submissions_queue"), message=message)
+    form_name = "approve_form" if isinstance(form, ApproveForm) else "reject_form"
+    return _submission_page(_submission_or_404(credit.id), 422, error=error, **{form_name: form})
+
+
+@bp.post("/ce-submissions/<int:credit_id>/approve")
+@staff_only(*SUPPORT)
+def approve_ce_submission(credit_id: int):
+    credit = _submission_or_404(credit_id)
+    form = ApproveForm()
+    return _review(credit, form, {"points_awarded": "points_awarded", "reason": "note"},
+                   approve=True, points_awarded=form.points_awarded.data,
+                   reason=form.note.data or "")
+
+
+@bp.post("/ce-submissions/<int:credit_id>/reject")
+@staff_only(*SUPPORT)
+def reject_ce_submission(credit_id: int):
+    credit = _submission_or_404(credit_id)
+    form = RejectForm()
+    return _review(credit, form, {"reason": "reason"}, approve=False,
+                   reason=form.reason.data or "")
+
+
+@bp.get("/ce-submissions/evidence/<int:evidence_id>")
+@staff_only(*READERS)
+def ce_evidence(evidence_id: int):
+    """One evidence file, as a download (never shown in the browser)."""
+    stored = ce_submissions.evidence_of(evidence_id, None)
+    if stored is None:
+        abort(404)
+    audit.record("ce_evidence_downloaded", candidate=stored.credit.candidate_id,
+                 staff_user=current_staff(),
+                 subject=f"CE submission {stored.credit_id}: {stored.original_name}",
+                 ip_address=_ip())
+    return send_evidence(stored)
 
 
 # --- Fulfillment ------------------------------------------------------------------------------
