@@ -6,7 +6,7 @@ logged in.
 """
 
 from certportal.domain.demo import UNMAPPED_LOGIN_ID
-from certportal.models import Candidate, CandidateCertification, Certification
+from certportal.models import Agreement, Candidate, CandidateCertification, Certification
 
 JOHN = "CSCO10000000"
 MEI = "CSCO10000001"
@@ -32,3 +32,12 @@ def held(code: str, who: str | Candidate = JOHN) -> CandidateCertification:
         .where((CandidateCertification.candidate == owner) & (Certification.code == code))
         .get()
     )
+
+
+def publish_certification_agreement(version: str = "V10") -> Agreement:
+    """A new version of the certification agreement, which nobody has accepted yet."""
+    current = Agreement.get((Agreement.kind == "certification") & Agreement.is_current)
+    Agreement.update(is_current=False).where(Agreement.id == current.id).execute()
+    return Agreement.create(code=f"CCA-{version}", kind="certification", version=version,
+                            name=current.name.replace(current.version, version),
+                            text=current.text, is_current=True)

@@ -604,6 +604,29 @@ def current_agreement() -> Agreement | None:
     return Agreement.get_or_none((Agreement.kind == "certification") & Agreement.is_current)
 
 
+def accept_by_taking_exams(first_exam_on: dict[int, date]) -> None:
+    """Record that candidates who took exams accepted the current certification agreement.
+
+    The agreement is accepted before the first exam and again at the next exam after a new
+    version: the test center asks, so an exam result is the proof (the guide's own record shows
+    V9 accepted on the day of an exam). A certification is awarded only with the agreement
+    accepted, and every certification an exam earns therefore has one. `first_exam_on` maps a
+    candidate id to the first exam day of the results being recorded; an acceptance already
+    on record is kept as it is.
+    """
+    agreement = current_agreement()
+    if agreement is None or not first_exam_on:
+        return
+    now = utcnow()
+    rows = [
+        {"candidate": candidate_id, "agreement": agreement.id, "accepted_on": taken_on,
+         "created_at": now}
+        for candidate_id, taken_on in first_exam_on.items()
+    ]
+    for start in range(0, len(rows), CHUNK):
+        AgreementAcceptance.insert_many(rows[start : start + CHUNK]).on_conflict_ignore().execute()
+
+
 def acceptance_of(candidate: Candidate, agreement: Agreement) -> AgreementAcceptance | None:
     return AgreementAcceptance.get_or_none(
         (AgreementAcceptance.candidate == candidate) & (AgreementAcceptance.agreement == agreement)

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from certportal.db import database
 from certportal.domain import kits
 from certportal.domain.addresses import clean_shipping_address
-from certportal.domain.certifications import recompute
+from certportal.domain.certifications import accept_by_taking_exams, recompute
 from certportal.domain.lifecycle import add_months
 from certportal.domain.mapping import email_key, fold_name, name_key
 from certportal.domain.passwords import hash_password
@@ -106,6 +106,7 @@ def _duplicate_candidates(today: date) -> None:
     )
     passed = today - timedelta(days=60)
     _exam_result(second, "350-401", "VUE-83000004", "Pass", passed, add_months(passed, 36))
+    accept_by_taking_exams({first.id: today - timedelta(days=200), second.id: passed})
     recompute(first, today)
     recompute(second, today)
     open_case(
@@ -264,6 +265,7 @@ def _second_candidate(today: date) -> Candidate:
     )
     passed = today - timedelta(days=90)
     _exam_result(mei, "200-301", "VUE-81234567", "Pass", passed, add_months(passed, 36))
+    accept_by_taking_exams({mei.id: passed})
     recompute(mei, today)
     return mei
 
@@ -283,5 +285,6 @@ def _unmapped_candidate(today: date) -> Candidate:
     taken = today - timedelta(days=30)
     _exam_result(ana, "200-301", UNMAPPED_REGISTRATION_NUMBER, "Pass", taken,
                  add_months(taken, 36))
+    accept_by_taking_exams({ana.id: taken})
     recompute(ana, today)
     return ana

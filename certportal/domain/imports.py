@@ -26,7 +26,7 @@ from peewee import IntegrityError
 from certportal.db import database
 from certportal.domain.accounts import is_login_id, login_id_key
 from certportal.domain.bulk import column_in, insert_rows
-from certportal.domain.certifications import recompute_many
+from certportal.domain.certifications import accept_by_taking_exams, recompute_many
 from certportal.domain.lifecycle import add_months
 from certportal.domain.mapping import email_key, fold_name, is_email_address, name_key
 from certportal.models import Candidate, CeCredit, Exam, ExamResult, ImportBatch, utcnow
@@ -504,6 +504,12 @@ def import_exams(path: Path, today: date, skip_invalid: bool = False, *,
         ]
         insert_rows(ExamResult, fields, values)
         report.imported = len(values)
+        first_exam_on: dict[int, date] = {}
+        for result in accepted:
+            candidate_id = candidates[result.login_id]
+            first_exam_on[candidate_id] = min(
+                result.taken_on, first_exam_on.get(candidate_id, result.taken_on))
+        accept_by_taking_exams(first_exam_on)
         # Only passes are facts the rules use: a failed exam changes no certification.
         recompute_many(
             {candidates[result.login_id] for result in accepted if result.grade == "Pass"},

@@ -8,6 +8,7 @@ from flask_wtf.csrf import generate_csrf
 
 from certportal.domain import certificates, logos, requirements, status, transcripts
 from certportal.formatting import guide_date, long_date, money
+from certportal.web.htmx import is_partial_request
 from certportal.web.login import home_url
 from certportal.web.navigation import CANDIDATE_SECTIONS, section_url, staff_sections
 
@@ -81,4 +82,5 @@ def init_app(app):
     app.add_template_global(pdf_certificate_available)
     app.add_template_global(logo_url_for)
     app.add_template_global(field_aria)
+    app.add_template_global(is_partial_request)
     app.context_processor(_globals)

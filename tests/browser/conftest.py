@@ -77,6 +77,8 @@ def open_section(page, label: str):
     On a narrow screen the menu is opened first."""
     nav = page.get_by_role("navigation", name="Main")
     menu = nav.locator("summary")
+    # Before the stylesheet applies, the closed <details> shows its summary at any width.
+    page.wait_for_load_state("load")
     if menu.is_visible():
         menu.click()
     nav.get_by_role("link", name=label, exact=True).click()

@@ -8,6 +8,7 @@ from tests.browser.conftest import (
     open_section,
     open_tab,
 )
+from tests.factories import publish_certification_agreement
 
 
 def open_certifications(page, base):
@@ -64,6 +65,7 @@ def test_certification_pages_pass_axe(page, live_server, console_errors):
 
 
 def test_accept_the_agreement_without_javascript(no_js_page, live_server):
+    publish_certification_agreement()  # Mei accepted V9 at her exam; V10 is new to her
     log_in_through_the_form(no_js_page, live_server, "CSCO10000001", "second-demo-password")
     open_section(no_js_page, "Certifications")
     open_tab(no_js_page, "Certifications", "Certification Agreement")

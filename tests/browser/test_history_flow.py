@@ -70,6 +70,8 @@ def test_search_and_expand_a_ce_activity(any_page, live_server):
 
     search = page.get_by_label("Search CE activities")
     if page.javascript:
+        page.evaluate("window.liveRegion = document.getElementById('ce-search-outcome')")
+    if page.javascript:
         # Live search: typing is enough.
         search.press_sequentially("1462601", delay=20)
     else:
@@ -77,6 +79,11 @@ def test_search_and_expand_a_ce_activity(any_page, live_server):
         page.get_by_role("button", name="Search").click()
     expect(rows).to_have_count(1)
     expect(page).to_have_url(f"{live_server}/testing-history/ce-activities?q=1462601")
+    outcome = page.get_by_role("status").filter(has_text="match")
+    expect(outcome).to_have_text("1 activity matches “1462601”.")
+    if page.javascript:
+        # The region announcing it was on the page before the search: filled, not replaced.
+        assert page.evaluate("document.getElementById('ce-search-outcome') === window.liveRegion")
 
     external_id = page.get_by_text("1462601", exact=True)
     expect(external_id).to_be_hidden()

@@ -69,3 +69,23 @@ def test_demo_loads_only_into_an_empty_database(db):
     before = Candidate.select().count()
     assert load_demo_data() is False
     assert Candidate.select().count() == before
+
+
+def test_every_demo_candidate_holding_a_certification_accepted_the_agreement(db):
+    # The agreement says a certification is awarded only with it accepted: the demo's
+    # records agree (each accepted it at their first exam, John on the guide's date).
+    holders = {held.candidate_id for held in CandidateCertification.select()}
+    accepted = {
+        acceptance.candidate_id: acceptance.accepted_on
+        for acceptance in AgreementAcceptance.select()
+        if acceptance.agreement.kind == "certification"
+    }
+    assert holders and holders <= accepted.keys()
+    for candidate_id in holders:
+        first_exam = min(result.taken_on for result in ExamResult.select().where(
+            ExamResult.candidate == candidate_id))
+        assert accepted[candidate_id] <= first_exam or candidate_id == john_id()
+
+
+def john_id():
+    return Candidate.get(Candidate.login_id == "CSCO10000000").id

@@ -11,7 +11,7 @@ from certportal.models import (
     CeCredit,
 )
 from tests.conftest import BOOSTED, PARTIAL, csrf_token_from, log_in
-from tests.factories import held, john
+from tests.factories import held, john, publish_certification_agreement
 
 TODAY = date.today()
 
@@ -113,15 +113,18 @@ def test_agreement_shows_version_and_when_it_was_accepted(candidate_client):
 
 
 def test_accepting_the_agreement_needs_the_box_ticked(client, db):
+    new_version = publish_certification_agreement()
     log_in(client, "CSCO10000001", "second-demo-password")
     page = client.get("/certifications/agreement").text
-    assert "Not accepted yet" in page
+    assert "Not accepted yet" in page and "V10" in page
     token = csrf_token_from(page)
     refused = client.post("/certifications/agreement", data={"csrf_token": token})
     assert refused.status_code == 422
     assert "Tick the box to accept the agreement." in refused.text
     mei = Candidate.get(Candidate.login_id == "CSCO10000001")
-    assert not AgreementAcceptance.select().where(AgreementAcceptance.candidate == mei).exists()
+    assert not AgreementAcceptance.select().where(
+        (AgreementAcceptance.candidate == mei) & (AgreementAcceptance.agreement == new_version)
+    ).exists()
 
     accepted = client.post("/certifications/agreement", data={"csrf_token": token, "accept": "y"})
     assert accepted.status_code == 303
@@ -131,6 +134,7 @@ def test_accepting_the_agreement_needs_the_box_ticked(client, db):
 
 
 def test_accepting_by_htmx_answers_with_the_fragment(client, db):
+    publish_certification_agreement()
     log_in(client, "CSCO10000001", "second-demo-password")
     token = csrf_token_from(client.get("/certifications/agreement").text)
     response = client.post(

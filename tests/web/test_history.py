@@ -252,6 +252,22 @@ def test_an_empty_search_result_says_so(candidate_client):
     assert "No CE activity matches “nothing-like-this”." in page
 
 
+def test_the_search_outcome_is_announced_from_outside_the_swapped_results(candidate_client):
+    # A live region replaced by a swap is a new region, and screen readers miss its text: the
+    # page carries the region before any search, and a search's fragment fills it in place.
+    page = candidate_client.get("/testing-history/ce-activities").text
+    region = page.index('<p id="ce-search-outcome" class="visually-hidden" role="status"></p>')
+    assert region < page.index('id="ce-results"')
+
+    fragment = candidate_client.get("/testing-history/ce-activities?q=CDL", headers=PARTIAL).text
+    assert fragment.lstrip().startswith('<div id="ce-results"')
+    assert ('<p id="ce-search-outcome" hx-swap-oob="innerHTML">2 activities match “CDL”.</p>'
+            in fragment)
+    whole = candidate_client.get("/testing-history/ce-activities?q=CDL").text
+    assert 'role="status">2 activities match “CDL”.</p>' in whole
+    assert "hx-swap-oob" not in whole
+
+
 def test_html_in_a_search_term_is_shown_as_text(candidate_client):
     term = '<script>alert("x")</script>'
     page = candidate_client.get("/testing-history/ce-activities", query_string={"q": term}).text

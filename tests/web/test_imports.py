@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from certportal.domain.imports import CHUNK, ImportRefused, import_ce, import_exams
 from certportal.domain.lifecycle import add_months
 from certportal.models import (
+    AgreementAcceptance,
     Candidate,
     CandidateCertification,
     CeCredit,
@@ -68,6 +69,28 @@ def test_exam_import_creates_unknown_candidates_and_earns_their_certification(ap
     result_row = ExamResult.get(ExamResult.registration_number == "VUE-1")
     assert result_row.expires_on == add_months(day, 36)
     assert result_row.import_batch.filename == "vue-results.csv"
+
+
+def accepted_agreements(login_id):
+    return [(row.agreement.code, row.accepted_on) for row in AgreementAcceptance.select()
+            .join(Candidate).where(Candidate.login_id == login_id).order_by(AgreementAcceptance.id)]
+
+
+def test_taking_an_exam_is_accepting_the_certification_agreement(app, db, tmp_path):
+    first, later = TODAY - timedelta(days=40), TODAY - timedelta(days=10)
+    path = write(
+        tmp_path, "vue-results.csv",
+        EXAM_HEADER
+        + f"CSCO20000001,ana.silva@example.com,Ana,Silva,200-301,VUE-1,Pass,{later}\n"
+        + f"CSCO20000001,ana.silva@example.com,Ana,Silva,350-401,VUE-2,Fail,{first}\n"
+        + f"CSCO10000000,csco10000000@certportal.example,John,Doe,350-401,VUE-3,Pass,{later}\n",
+    )
+    assert run(app, "import", "exams", path).exit_code == 0
+
+    # Accepted before the first exam, the failed one too; the sample candidate's own
+    # acceptance, from the guide, stays as it is.
+    assert accepted_agreements("CSCO20000001") == [("CCA-V9", first)]
+    assert accepted_agreements("CSCO10000000") == [("CCA-V9", date(2006, 6, 20))]
 
 
 def test_an_import_issues_the_earned_certifications_badge_once(app, db, tmp_path):

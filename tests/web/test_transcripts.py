@@ -270,8 +270,7 @@ def test_another_candidates_transcript_is_never_reachable(candidate_client, app,
     assert other.get(f"/transcripts/{public_id}/edit").status_code == 404
     assert other.get(f"/transcripts/{public_id}/email").status_code == 404
     assert other.get(f"/transcripts/{public_id}/views").status_code == 404
-    assert other.get(f"/transcripts/{public_id}/email/preview?to=a@b.org").status_code == 404
-    for action in ("disable", "enable", "edit", "email"):
+    for action in ("disable", "enable", "edit", "email", "email/preview"):
         response = other.post(f"/transcripts/{public_id}/{action}",
                               data={"csrf_token": token, **transcript_form(), "to": "x@y.org"})
         assert response.status_code == 404, action
@@ -611,8 +610,12 @@ def test_email_page_offers_send_preview_copy_link_and_networks(candidate_client,
 def test_preview_shows_the_guides_message(candidate_client, db):
     create(candidate_client)
     transcript = newest_transcript()
-    page = candidate_client.get(
-        f"/transcripts/{transcript.public_id}/email/preview?to=hr@example.org").text
+    url = f"/transcripts/{transcript.public_id}/email"
+    token = csrf_token_from(candidate_client.get(url).text)
+    response = candidate_client.post(f"{url}/preview", data={"csrf_token": token,
+                                                             "to": "hr@example.org"})
+    assert response.status_code == 200
+    page = response.text
     expires = transcript.expires_on
     assert "Cisco - Transcript for John Doe" in page
     assert ("This email was sent because we received a request to have transcript information "
@@ -634,8 +637,20 @@ def test_a_bad_address_is_refused_beside_the_field(candidate_client, db, address
     assert response.status_code == 422
     assert 'class="field-error"' in response.text
     assert OutgoingEmail.select().count() == 0
-    preview = candidate_client.get(f"{url}/preview", query_string={"to": address})
+    preview = candidate_client.post(f"{url}/preview", data={"csrf_token": token, "to": address})
     assert preview.status_code == 422
+    assert 'class="field-error"' in preview.text
+
+
+def test_the_preview_keeps_the_csrf_token_out_of_urls(candidate_client, db):
+    create(candidate_client)
+    url = f"/transcripts/{newest_transcript().public_id}/email"
+    page = candidate_client.get(url).text
+    preview_button = re.search(r"<button[^>]*>Preview Email</button>", page, re.S).group(0)
+    assert "formmethod" not in preview_button  # submitted with the form's POST
+    assert candidate_client.get(f"{url}/preview?to=hr@example.org").status_code == 405
+    refused = candidate_client.post(f"{url}/preview", data={"to": "hr@example.org"})
+    assert refused.status_code == 400
 
 
 def test_a_disabled_transcript_is_not_emailed(candidate_client, db):
@@ -662,8 +677,9 @@ def test_sent_email_over_smtp_matches_the_preview(mail_client, smtp_server, db):
     create(mail_client)
     transcript = newest_transcript()
     url = f"/transcripts/{transcript.public_id}/email"
-    preview = mail_client.get(f"{url}/preview?to=hr@example.org").text
     token = csrf_token_from(mail_client.get(url).text)
+    preview = mail_client.post(f"{url}/preview", data={"csrf_token": token,
+                                                       "to": "hr@example.org"}).text
     response = mail_client.post(url, data={"csrf_token": token, "to": "hr@example.org"})
     assert response.status_code == 303
     assert "Transcript sent to hr@example.org." in mail_client.get(url).text
@@ -688,9 +704,10 @@ def test_the_email_carries_no_words_of_the_candidates_only_the_name_on_record(
     create(mail_client, display_name=planted, description=planted, remarks=planted)
     transcript = newest_transcript()
     url = f"/transcripts/{transcript.public_id}/email"
-    preview = mail_client.get(f"{url}/preview?to=hr@example.org").text
-    previewed = re.search(r'<section class="email-preview".*?</section>', preview, re.S).group(0)
     token = csrf_token_from(mail_client.get(url).text)
+    preview = mail_client.post(f"{url}/preview", data={"csrf_token": token,
+                                                       "to": "hr@example.org"}).text
+    previewed = re.search(r'<section class="email-preview".*?</section>', preview, re.S).group(0)
     assert mail_client.post(url, data={"csrf_token": token, "to": "hr@example.org"}
                             ).status_code == 303
     [delivered] = smtp_server.messages

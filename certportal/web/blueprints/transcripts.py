@@ -339,12 +339,13 @@ def email(public_id: str):
     return _render_email(transcript, EmailForm(data={"to": request.args.get("to", "")}))
 
 
-@bp.get("/transcripts/<public_id>/email/preview")
+# A POST, like Send: the form's CSRF token must not travel in a URL (logs, history).
+@bp.post("/transcripts/<public_id>/email/preview")
 @candidate_required
 def email_preview(public_id: str):
     """Preview Email: exactly the message Send would deliver."""
     transcript = _own_transcript_or_404(public_id)
-    form = EmailForm(request.args, meta={"csrf": False})
+    form = EmailForm()
     if _checked_address(form) is None:
         return _render_email(transcript, form, status=422)
     return _render_email(transcript, form, preview=notifications.transcript_preview(transcript))
