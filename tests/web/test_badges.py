@@ -19,6 +19,7 @@ from certportal.models import (
 )
 from tests.conftest import PARTIAL, TEST_BASE_URL, csrf_token_from, log_in
 from tests.factories import MEI, held, john
+from tests.independent_verifier import run_verifier
 
 TODAY = date.today()
 BADGE_ID = re.compile(r'id="badge-([0-9A-Z]{20})"')
@@ -405,6 +406,117 @@ def test_the_clr_follows_the_transcripts_own_rules(candidate_client, third_party
     assert response.status_code == 404
     assert "This transcript is not available" in response.text
     assert third_party.get("/t/0000000000000000/clr.json").status_code == 404
+
+
+# --- An independent verifier, given only what the portal serves ------------------------------
+
+
+def served_documents(client, *signed) -> dict:
+    """Every document a verifier fetches for these credentials (the issuer profile, each
+    proof's key, each status list), as the portal serves them to anyone."""
+    urls = set()
+    for credential in signed:
+        inside = credential["credentialSubject"].get("verifiableCredential", [])
+        for each in [credential, *inside]:
+            urls |= {each["issuer"]["id"], each["proof"]["verificationMethod"]}
+            if "credentialStatus" in each:
+                urls.add(each["credentialStatus"]["statusListCredential"])
+    for url in list(urls):
+        if "/badges/status/" in url:  # a status list's own proof names its key too
+            urls.add(client.get(path_of(url)).json["proof"]["verificationMethod"])
+    documents = {}
+    for url in urls:
+        response = client.get(path_of(url))
+        assert response.status_code == 200, url
+        documents[url] = response.json
+    return documents
+
+
+def a_minute_later() -> str:
+    return f"{datetime.now(UTC) + timedelta(minutes=1):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def altered(value):
+    """The same kind of value, one character (or the truth) different."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    position = len(value) - 2 if value.endswith("Z") else len(value) - 1
+    old = value[position]
+    new = str((int(old) + 1) % 10) if old.isdigit() else ("b" if old != "b" else "c")
+    return value[:position] + new + value[position + 1:]
+
+
+def leaf_paths(document, path=()):
+    if isinstance(document, dict):
+        for key, value in document.items():
+            yield from leaf_paths(value, (*path, key))
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            yield from leaf_paths(value, (*path, index))
+    else:
+        yield path
+
+
+def with_leaf_altered(document: dict, path: tuple) -> dict:
+    changed = json.loads(json.dumps(document))
+    parent = changed
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = altered(parent[path[-1]])
+    return changed
+
+
+def test_what_the_portal_serves_verifies_independently(candidate_client, third_party, node,
+                                                        tmp_path, db):
+    badge_id = held("CCNA").badge_id
+    downloaded = [
+        candidate_client.get(f"/digital-badges/{badge_id}.json").json,
+        json.loads(unbake_png(candidate_client.get(f"/digital-badges/{badge_id}.png").data)),
+        json.loads(unbake_svg(candidate_client.get(f"/digital-badges/{badge_id}.svg").text)),
+        third_party.get(f"/badges/{badge_id}/credential.json").json,
+    ]
+    transcript = make_transcript(candidate_client)
+    clr = third_party.get(f"/t/{transcript.public_id}/clr.json").json
+
+    verdicts = run_verifier(node, tmp_path, [*downloaded, clr],
+                            served_documents(third_party, *downloaded, clr), a_minute_later())
+
+    assert [(v["verified"], v["error"], v["revoked"]) for v in verdicts[:4]] == [
+        (True, None, False)] * 4
+    assert verdicts[4]["verified"], verdicts[4]["error"]
+    assert [entry["verified"] for entry in verdicts[4]["embedded"]] == [True] * 3
+
+
+def test_the_independent_verifier_rejects_a_served_badge_with_any_value_changed(
+        candidate_client, third_party, node, tmp_path, db):
+    badge = candidate_client.get(f"/digital-badges/{held('CCNA').badge_id}.json").json
+    paths = list(leaf_paths(badge))
+    assert len(paths) > 30  # every value: contexts, issuer, dates, subject, status, proof
+
+    verdicts = run_verifier(node, tmp_path, [with_leaf_altered(badge, path) for path in paths],
+                            served_documents(third_party, badge), a_minute_later())
+
+    accepted = [path for path, verdict in zip(paths, verdicts, strict=True)
+                if verdict["verified"]]
+    assert accepted == []
+
+
+def test_a_badge_revoked_from_the_command_line_reads_revoked_from_the_served_list(
+        app, candidate_client, third_party, node, tmp_path, db):
+    badge_id = held("CCNA").badge_id
+    badge = candidate_client.get(f"/digital-badges/{badge_id}.json").json
+    other = candidate_client.get(f"/digital-badges/{held('CCIE-EI').badge_id}.json").json
+    revoked = app.test_cli_runner().invoke(
+        args=["certs", "revoke", "csco10000000", "CCNA", "--reason", "Exam misconduct"])
+    assert revoked.exit_code == 0, revoked.output
+
+    verdicts = run_verifier(node, tmp_path, [badge, other],
+                            served_documents(third_party, badge, other), a_minute_later())
+
+    assert [(v["verified"], v["revoked"]) for v in verdicts] == [(True, True), (True, False)]
+    assert "Revoked" in third_party.get(f"/badges/{badge_id}").text
 
 
 # --- Navigation ------------------------------------------------------------------------------
