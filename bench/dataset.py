@@ -65,7 +65,8 @@ def _candidate_rows(first_id: int, count: int, base: dict) -> list[dict]:
                      "email": f"{login.lower()}@bench.example",
                      "email_key": f"{login.lower()}@bench.example",
                      "first_name": "Bench", "last_name": f"Candidate{number}",
-                     "last_name_key": f"candidate{number}"})
+                     "last_name_key": f"candidate{number}",
+                     "name_key": f"candidate{number} bench"})
     return rows
 
 

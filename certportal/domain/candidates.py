@@ -7,6 +7,7 @@ name, folded like fold_name), both orders of a two-word query tried. Every answe
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -99,14 +100,40 @@ def _exact_hits(query: str) -> list[tuple[int, str]]:
     return hits
 
 
-def _name_condition(query: str):
+def _name_ranges(query: str) -> list:
+    """One prefix range per word order the query's name may be in."""
     words = fold_name(query).split(" ")
     if not words or not words[0]:
-        return None
-    condition = name_prefix_range(" ".join(words))
-    if len(words) == 2:  # "José Núñez" as well as "Núñez José"
-        condition |= name_prefix_range(f"{words[1]} {words[0]}")
-    return condition
+        return []
+    ranges = [name_prefix_range(" ".join(words))]
+    if len(words) == 2 and words[0] != words[1]:  # "José Núñez" as well as "Núñez José"
+        ranges.append(name_prefix_range(f"{words[1]} {words[0]}"))
+    return ranges
+
+
+def name_search_queries(query: str, page: int = 1, per_page: int = PAGE_SIZE) -> list:
+    """The name part of a search: one index range scan in name order per word order, each
+    reading no more rows than the page needs. Two orders are two queries merged by the
+    caller, never one OR: a planner may answer an OR of two ranges, ordered and limited, by
+    walking the whole index (SQLite does at 1M candidates)."""
+    ranges = _name_ranges(query)
+    ordered = [
+        Candidate.select().where(condition).order_by(Candidate.name_key, Candidate.id)
+        for condition in ranges
+    ]
+    if len(ordered) == 1:
+        return [ordered[0].limit(per_page + 1).offset((page - 1) * per_page)]
+    return [rows.limit(page * per_page + 1) for rows in ordered]
+
+
+def _named_page(query: str, page: int, per_page: int) -> list[Candidate]:
+    """Up to per_page + 1 candidates by name, from the page's first one."""
+    queries = name_search_queries(query, page, per_page)
+    if len(queries) == 1:
+        return list(queries[0])
+    merged = heapq.merge(*(list(rows) for rows in queries),
+                         key=lambda candidate: (candidate.name_key, candidate.id))
+    return list(merged)[(page - 1) * per_page : page * per_page + 1]
 
 
 def search_candidates(query: str, page: int = 1, per_page: int = PAGE_SIZE) -> SearchPage:
@@ -122,30 +149,13 @@ def search_candidates(query: str, page: int = 1, per_page: int = PAGE_SIZE) -> S
     if matched_by and page == 1:
         by_id = {c.id: c for c in Candidate.select().where(Candidate.id.in_(list(matched_by)))}
         exact = [by_id[cid] for cid in matched_by if cid in by_id]
-    condition = _name_condition(query) if "@" not in query else None
     named: list[Candidate] = []
     has_next = False
-    if condition is not None:
-        rows = list(
-            Candidate.select()
-            .where(condition)
-            .order_by(Candidate.name_key, Candidate.id)
-            .limit(per_page + 1)
-            .offset((page - 1) * per_page)
-        )
+    if "@" not in query:
+        rows = _named_page(query, page, per_page)
         has_next = len(rows) > per_page
         named = [c for c in rows[:per_page] if c.id not in matched_by]
     return SearchPage(query, exact + named, page, has_next, matched_by)
-
-
-def name_search_query(query: str):
-    """The name part of a search as SQL, for EXPLAIN in the tests."""
-    return (
-        Candidate.select(Candidate.id)
-        .where(_name_condition(query))
-        .order_by(Candidate.name_key, Candidate.id)
-        .limit(PAGE_SIZE + 1)
-    )
 
 
 def find_by_login_id(login_id: str) -> Candidate | None:

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from certportal.db import database, is_postgres, is_sqlite
-from certportal.domain.candidates import name_search_query, search_candidates
+from certportal.domain.candidates import name_search_queries, search_candidates
 from certportal.domain.demo import DUPLICATE_LOGIN_IDS
 from certportal.domain.mapping import email_key, name_key
 from certportal.models import Candidate, CandidateCertification, utcnow
@@ -96,24 +96,48 @@ def many_candidates(db):
     return db
 
 
-def test_a_name_search_is_an_index_range_scan(many_candidates):
-    plan = _plan(name_search_query("Name000123"))
+def assert_ordered_range_scan(query):
+    plan = _plan(query)
     if is_sqlite():
         assert RANGE_SCAN.search(plan), plan
         assert "TEMP B-TREE" not in plan, plan  # ordered by the index, no sort
     else:
         assert is_postgres()
         assert "candidate_name_key_id" in plan and "Seq Scan" not in plan, plan
-        assert "name_key >=" in plan and "name_key <" in plan, plan
+        bounds = plan.replace("(", "").replace(")", "").replace("::text", "")
+        assert "name_key >=" in bounds and "name_key <" in bounds, plan
         assert "Sort" not in plan.replace("Sort Key", ""), plan
 
 
+def test_a_name_search_is_an_index_range_scan(many_candidates):
+    [query] = name_search_queries("Name000123", page=3)
+    assert_ordered_range_scan(query)
+
+
 def test_a_two_word_name_search_is_two_index_ranges(many_candidates):
-    plan = _plan(name_search_query("First Name000123"))
-    if is_sqlite():
-        assert len(RANGE_SCAN.findall(plan)) == 2, plan
-    else:
-        assert plan.count("candidate_name_key_id") >= 1 and "Seq Scan" not in plan, plan
+    queries = name_search_queries("First Name000123")
+    assert len(queries) == 2
+    for query in queries:
+        assert_ordered_range_scan(query)
+
+
+def test_two_word_orders_are_merged_in_name_order_a_page_at_a_time(db):
+    now = utcnow()
+    # Ten people named Kim (first names Lee00…) and ten named Lee (first names Kim00…).
+    people = [(f"Lee{n:02d}", "Kim") for n in range(10)] + \
+             [(f"Kim{n:02d}", "Lee") for n in range(10)]
+    Candidate.insert_many([
+        {"login_id": f"PAIR{n:03d}", "program_id": f"PAIR{n:03d}",
+         "email": f"pair{n}@example.org", "email_key": f"pair{n}@example.org",
+         "first_name": first, "last_name": last, "last_name_key": last.lower(),
+         "name_key": name_key(first, last), "created_at": now}
+        for n, (first, last) in enumerate(people)
+    ]).execute()
+    pages = [search_candidates("lee kim", page=n, per_page=8) for n in (1, 2, 3)]
+    names = [c.name_key for page in pages for c in page.candidates]
+    assert names == sorted(name_key(first, last) for first, last in people)
+    assert [page.has_next for page in pages] == [True, True, False]
+    assert [len(page.candidates) for page in pages] == [8, 8, 4]
 
 
 def test_identifier_searches_are_index_lookups(many_candidates):
