@@ -135,8 +135,20 @@ def test_navigation_follows_the_guide(candidate_client):
     positions = [html.index(f">{label}</a>") for label in labels]
     assert positions == sorted(positions)
     assert 'aria-current="page">Home</a>' in html
-    for link in ("Support/FAQs", "User Guide", "Logout"):
-        assert link in html
+    # The guide's header: Certification Online, Support/FAQs, User Guide, Logout.
+    header = html[html.index('<div class="account-menu">'):html.index("</header>")]
+    names = ["Certification Online", "Support/FAQs", "User Guide", "Logout"]
+    positions = [header.index(f">{name}</") for name in names]
+    assert positions == sorted(positions)
+    assert ('<a href="https://www.cisco.com/site/us/en/learn/training-certifications/index.html">'
+            'Certification Online</a>') in header
+
+
+def test_without_a_program_site_the_header_has_no_certification_online_link(app, client):
+    app.config["PROGRAM_SITE_URL"] = ""
+    log_in(client)
+    header = client.get("/").text.split("</header>")[0]
+    assert "Certification Online" not in header and "Support/FAQs" in header
 
 
 def test_favicon_is_served(client):
