@@ -84,8 +84,8 @@ def test_page_carries_no_inline_script_or_handler(client):
 
 def test_csrf_token_rides_on_body_for_htmx(client):
     html = client.get("/login").text
-    assert 'hx-boost:inherited="true"' in html
-    assert "hx-headers:inherited='{\"X-CSRFToken\": \"" in html
+    assert 'data-hx-boost:inherited="true"' in html
+    assert "data-hx-headers:inherited='{\"X-CSRFToken\": \"" in html
 
 
 def test_not_found_is_a_full_page_or_a_fragment(candidate_client):
