@@ -31,6 +31,16 @@ def _url(name: str, raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _web_address_or_none(name: str, raw: str) -> str:
+    """An http(s) address to link to, or "none" (read as empty) for no link."""
+    value = raw.strip()
+    if value.lower() == "none":
+        return ""
+    if not value.startswith(("https://", "http://")):
+        raise ConfigError(f"{name} must be an http:// or https:// address or none, got {raw!r}")
+    return value
+
+
 def _count(name: str, raw: str) -> int:
     """A whole number, 0 or more."""
     try:
@@ -154,6 +164,10 @@ ENVIRONMENT = DATABASE + (
     Setting("PROGRAM_NAME", "Cisco"),
     # The organisation that issues the program's own candidate ID (Identification tab).
     Setting("PROGRAM_ORGANIZATION", "Cisco Systems, Inc."),
+    # The program's own certification website: the header's "Certification Online" link.
+    Setting("PROGRAM_SITE_URL",
+            "https://www.cisco.com/site/us/en/learn/training-certifications/index.html",
+            _web_address_or_none),
     Setting("RATELIMIT_STORAGE_URI", "memory://"),
     # Log-in attempts per client address, whatever the identifier.
     Setting("LOGIN_RATE_LIMIT", "20 per minute;200 per hour"),

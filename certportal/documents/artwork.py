@@ -47,6 +47,16 @@ def _colour(code: str, abbreviation: str) -> str:
 
 
 @lru_cache(maxsize=256)
+def _name_below(abbreviation: str, name: str) -> str:
+    """The words of the name the large abbreviation above does not already say: nothing for
+    "CCNA", "Enterprise" for "CCNP Enterprise", the whole name otherwise."""
+    if name.casefold() == abbreviation.casefold():
+        return ""
+    if name.casefold().startswith(abbreviation.casefold() + " "):
+        return name[len(abbreviation) + 1 :]
+    return name
+
+
 def logo_svg(
     certification_code: str,
     abbreviation: str,
@@ -55,7 +65,7 @@ def logo_svg(
     milestone_years: int | None = None,
 ) -> str:
     """The logo as an SVG document (a pure function of its inputs, so it is cached)."""
-    lines = textwrap.wrap(certification_name, 30)[:2]
+    lines = textwrap.wrap(_name_below(abbreviation, certification_name), 30)[:2]
     return _environment.get_template("documents/logo.svg").render(
         abbreviation=abbreviation,
         name_lines=lines,

@@ -54,6 +54,17 @@ def test_database_pool_settings(monkeypatch, tmp_path):
         config.load(str(tmp_path))
 
 
+def test_the_program_site_is_an_http_address_or_nothing(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("PROGRAM_SITE_URL", " https://certs.example.org/ ")
+    assert config.load(str(tmp_path))["PROGRAM_SITE_URL"] == "https://certs.example.org/"
+    monkeypatch.setenv("PROGRAM_SITE_URL", "None")
+    assert config.load(str(tmp_path))["PROGRAM_SITE_URL"] == ""
+    monkeypatch.setenv("PROGRAM_SITE_URL", "javascript:alert(1)")
+    with pytest.raises(config.ConfigError, match="PROGRAM_SITE_URL must be an http"):
+        config.load(str(tmp_path))
+
+
 def test_every_setting_from_the_environment_is_in_the_readmes_table():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     table = readme[readme.index("## Configuration"):]

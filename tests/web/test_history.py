@@ -261,7 +261,7 @@ def test_the_search_outcome_is_announced_from_outside_the_swapped_results(candid
 
     fragment = candidate_client.get("/testing-history/ce-activities?q=CDL", headers=PARTIAL).text
     assert fragment.lstrip().startswith('<div id="ce-results"')
-    assert ('<p id="ce-search-outcome" hx-swap-oob="innerHTML">2 activities match “CDL”.</p>'
+    assert ('<p id="ce-search-outcome" data-hx-swap-oob="innerHTML">2 activities match “CDL”.</p>'
             in fragment)
     whole = candidate_client.get("/testing-history/ce-activities?q=CDL").text
     assert 'role="status">2 activities match “CDL”.</p>' in whole

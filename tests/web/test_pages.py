@@ -84,8 +84,8 @@ def test_page_carries_no_inline_script_or_handler(client):
 
 def test_csrf_token_rides_on_body_for_htmx(client):
     html = client.get("/login").text
-    assert 'hx-boost:inherited="true"' in html
-    assert "hx-headers:inherited='{\"X-CSRFToken\": \"" in html
+    assert 'data-hx-boost:inherited="true"' in html
+    assert "data-hx-headers:inherited='{\"X-CSRFToken\": \"" in html
 
 
 def test_not_found_is_a_full_page_or_a_fragment(candidate_client):
@@ -135,8 +135,20 @@ def test_navigation_follows_the_guide(candidate_client):
     positions = [html.index(f">{label}</a>") for label in labels]
     assert positions == sorted(positions)
     assert 'aria-current="page">Home</a>' in html
-    for link in ("Support/FAQs", "User Guide", "Logout"):
-        assert link in html
+    # The guide's header: Certification Online, Support/FAQs, User Guide, Logout.
+    header = html[html.index('<div class="account-menu">'):html.index("</header>")]
+    names = ["Certification Online", "Support/FAQs", "User Guide", "Logout"]
+    positions = [header.index(f">{name}</") for name in names]
+    assert positions == sorted(positions)
+    assert ('<a href="https://www.cisco.com/site/us/en/learn/training-certifications/index.html">'
+            'Certification Online</a>') in header
+
+
+def test_without_a_program_site_the_header_has_no_certification_online_link(app, client):
+    app.config["PROGRAM_SITE_URL"] = ""
+    log_in(client)
+    header = client.get("/").text.split("</header>")[0]
+    assert "Certification Online" not in header and "Support/FAQs" in header
 
 
 def test_favicon_is_served(client):

@@ -89,7 +89,7 @@ def test_what_if_with_htmx_swaps_only_its_section(candidate_client, db):
     assert text.lstrip().startswith('<div id="what-if-CCNA" class="what-if">')
     assert "Keeping this certification" not in text and "<html" not in text
     assert "would be recertified" in text
-    assert 'hx-target="#what-if-CCNA"' in text and 'hx-push-url="true"' in text
+    assert 'data-hx-target="#what-if-CCNA"' in text and 'data-hx-push-url="true"' in text
 
 
 def test_what_if_refuses_an_exam_not_listed_beside_the_field(candidate_client, db):
