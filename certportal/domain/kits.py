@@ -340,7 +340,7 @@ def place_order(candidate, *, codes: Iterable[str], seen_prices: Mapping[str, ob
         raise OrderInvalid({"kits": "This form has expired. Review your order and confirm again."})
     now = now or utcnow()
     with database.atomic():
-        placed = _placed_with(candidate, submission_key)
+        placed = placed_with(candidate, submission_key)
         if placed is not None:
             return placed
         selection = choose_kits(kit_offers(candidate, today, terms), codes, tracking, terms,
@@ -366,7 +366,7 @@ def place_order(candidate, *, codes: Iterable[str], seen_prices: Mapping[str, ob
                 )
         except IntegrityError:
             # The same form, submitted at the same moment by a double click: its twin won.
-            placed = _placed_with(candidate, submission_key)
+            placed = placed_with(candidate, submission_key)
             if placed is None:
                 raise
             return placed
@@ -405,7 +405,10 @@ def place_order(candidate, *, codes: Iterable[str], seen_prices: Mapping[str, ob
     return order
 
 
-def _placed_with(candidate, submission_key: str) -> FulfillmentOrder | None:
+def placed_with(candidate, submission_key: str) -> FulfillmentOrder | None:
+    """The order a Confirm form already placed (the form sent again: a double click, Back)."""
+    if not SUBMISSION_KEY.match(submission_key or ""):
+        return None
     return FulfillmentOrder.get_or_none(
         (FulfillmentOrder.candidate == candidate)
         & (FulfillmentOrder.submission_key == submission_key)

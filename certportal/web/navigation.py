@@ -34,13 +34,7 @@ CANDIDATE_SECTIONS = (
         "Your certifications grouped by track and level, with their progress, CE credits and "
         "history; the certification agreement; and logo downloads.",
     ),
-    Section(
-        "certificates-plaques",
-        "Certificates & Plaques",
-        "main.upcoming",
-        "Claim & Purchase Fulfillment: claim the free initial kit of a new certification, "
-        "order more kits, and follow the history and status of every kit.",
-    ),
+    Section("certificates-plaques", "Certificates & Plaques", "kits.history"),
     Section("transcripts", "Transcripts", "transcripts.index"),
     Section("digital-badges", "Digital Badges", "badges.index"),
 )
