@@ -195,7 +195,8 @@ def test_claiming_the_free_kit_submits_it_at_once(candidate_client, db):
     assert response.location.endswith(f"/certificates-plaques/orders/{order.reference}")
     page = candidate_client.get(response.location).text
     assert SUBMITTED in page
-    assert f"<tr><td>{SPECIALIST}</td><td class=\"money\">$0.00</td></tr>" in page
+    assert (f'<tr><td data-label="Name">{SPECIALIST}</td>'
+            '<td class="money" data-label="Price">$0.00</td></tr>') in page
     assert "<strong>NOTE:</strong> Please allow 6-8 weeks for processing and shipping" in page
     assert order.ship_to["city"] == "Raleigh" and order.ship_to["phone"] == "+19195550100"
     [message] = OutgoingEmail.select().where(OutgoingEmail.kind == "order_confirmation")
@@ -294,8 +295,10 @@ def pay(client, order, method):
 def test_confirm_shows_the_total_before_anything_is_charged(shop, db):
     form = shipping_form(shop, ["CCIE-EI-PLAQUE:7500"], tracking=True)
     review = shop.post("/certificates-plaques/claim/shipping", data=form).text
-    assert '<td class="money"><strong>$85.00</strong> <span class="currency">USD</span>' in review
-    assert "<tr><td>Tracking</td><td class=\"money\">$10.00</td></tr>" in review
+    assert ('<td class="money" data-label="Total"><strong>$85.00</strong>'
+            ' <span class="currency">USD</span>') in review
+    assert ('<tr><td data-label="Name">Tracking</td>'
+            '<td class="money" data-label="Price">$10.00</td></tr>') in review
     assert 'hx-boost="false"' in review and "Continue to payment" in review
     assert FulfillmentOrder.select().count() == 3  # the demo's, nothing new
 
