@@ -7,7 +7,17 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_no_axe_violations, log_in_through_the_form
+from tests.browser.conftest import (
+    DESKTOP_WIDTH,
+    PHONE_WIDTH,
+    REFLOW_WIDTH,
+    assert_accessible,
+    at_width,
+    horizontal_overflow,
+    log_in_through_the_form,
+    open_section,
+    open_tab,
+)
 
 SPECIALIST = "Specialist - Enterprise Core Certificate"
 PLAQUE = "CCIE Enterprise Infrastructure Plaque"
@@ -37,19 +47,18 @@ def mailing(app_config, smtp_server):
 
 
 def axe(page):
-    """axe-core runs in the page: only where JavaScript runs (the JS variant covers it)."""
+    """axe-core at 1280 and 375 px and reflow into 320 px: axe runs in the page, so only
+    where JavaScript runs (the JS variant of each test covers the same pages)."""
     if getattr(page, "javascript", True):
-        assert_no_axe_violations(page)
+        assert_accessible(page)
 
 
 def open_claim_page(page, live_server):
     log_in_through_the_form(page, live_server)
-    page.get_by_role("navigation", name="Main").get_by_role(
-        "link", name="Certificates & Plaques").click()
+    open_section(page, "Certificates & Plaques")
     expect(page.get_by_role("heading", name="Certification Fulfillment Kit History & Status")) \
         .to_be_visible()
-    page.get_by_role("navigation", name="Certificates & Plaques").get_by_role(
-        "link", name="Claim & Purchase Fulfillment").click()
+    open_tab(page, "Certificates & Plaques", "Claim & Purchase Fulfillment")
     expect(page.get_by_role("heading", name="Claim & Purchase Fulfillment")).to_be_visible()
 
 
@@ -87,7 +96,7 @@ def test_claim_the_free_kit_from_home_to_the_confirmation(any_page, live_server,
     row = page.get_by_role("row", name=re.compile(r"Specialist - Enterprise Core \(Certificate\)"))
     expect(row).to_contain_text("Queued")
     axe(page)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Home").click()
+    open_section(page, "Home")
     expect(page.get_by_role("heading", name="Needs your attention")).to_be_visible()
     expect(page.get_by_text("Your free initial kit for")).to_have_count(0)
     assert console_errors == []
@@ -130,12 +139,24 @@ def fill_card(page, number):
 
 
 def assert_accessible_around_the_card_element(page):
-    """axe on the page, less the provider's own element (localstripe's stand-in draws
-    placeholder-only inputs; Stripe's real element is its own labelled frame)."""
+    """axe at 1280 and 375 px on the page less the provider's own element (localstripe's
+    stand-in draws placeholder-only inputs; Stripe's real element is its own labelled frame),
+    and reflow into 320 px."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page, context={"exclude": [["#card-element"]]})
-    assert results.violations_count == 0, results.generate_report()
+    from tests.browser.conftest import AXE_OPTIONS
+
+    size = page.viewport_size
+    try:
+        for width in (DESKTOP_WIDTH, PHONE_WIDTH):
+            at_width(page, width)
+            results = Axe().run(page, context={"exclude": [["#card-element"]]},
+                                options=AXE_OPTIONS)
+            assert results.violations_count == 0, f"at {width} px: {results.generate_report()}"
+        at_width(page, REFLOW_WIDTH)
+        assert horizontal_overflow(page, REFLOW_WIDTH) == []
+    finally:
+        page.set_viewport_size(size)
 
 
 def buy_the_plaque_with_tracking(page, live_server):
@@ -161,9 +182,8 @@ def test_buy_a_kit_with_tracking_and_pay_with_a_test_card(paying, browser, live_
     expect(page.get_by_role("row", name="Tracking")).to_contain_text("$10.00")
     assert console_errors == []
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Testing History") \
-        .click()
-    page.get_by_role("link", name="E-commerce Transactions").click()
+    open_section(page, "Testing History")
+    open_tab(page, "Testing History", "E-commerce Transactions")
     first_row = page.locator("tbody tr").first
     expect(first_row).to_contain_text("Kit purchase with trackable shipping")
     expect(first_row).to_contain_text("$85.00")
@@ -178,9 +198,9 @@ def test_a_declined_card_then_an_abandoned_payment_then_paying_later(paying, liv
     assert_accessible_around_the_card_element(page)
 
     # The candidate leaves; the order waits, unpaid, under Certificates & Plaques.
-    page.get_by_role("navigation", name="Main").get_by_role(
-        "link", name="Certificates & Plaques").click()
+    open_section(page, "Certificates & Plaques")
     expect(page.get_by_role("heading", name="Orders awaiting payment")).to_be_visible()
+    axe(page)
     page.get_by_role("link", name=re.compile(r"^Pay for order ")).click()
     fill_card(page, "4242424242424242")
     page.get_by_role("button", name="Pay $85.00").click()
