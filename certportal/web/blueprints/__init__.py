@@ -4,7 +4,7 @@ a page or a fragment.
 | blueprint | module | URLs |
 | --- | --- | --- |
 | auth | auth.py | /login, /logout, /first-time-login/…, /forgot-password, /set-password/… |
-| main | main.py | / (Home), /section/<key>, /help, /support, /favicon.ico |
+| main | main.py | / (Home), /help, /support, /favicon.ico |
 | staff | staff.py | /staff/… (the staff console: sign-in, candidates, imports, cases, audit) |
 | personal | personal.py | /personal-info/… |
 | certifications | certifications.py | /certifications/… (list, detail, agreement, PDF, logos) |
