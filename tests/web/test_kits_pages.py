@@ -219,6 +219,25 @@ def test_the_same_confirm_twice_places_one_order(candidate_client, db):
     assert OutgoingEmail.select().where(OutgoingEmail.kind == "order_confirmation").count() == 1
 
 
+def test_a_kit_staff_cancelled_stays_in_the_history_and_no_longer_verifies(candidate_client, db):
+    from datetime import date
+
+    from certportal.domain import fulfillment_queue
+
+    claim_free_kit(candidate_client)
+    line = OrderLine.select().order_by(OrderLine.id.desc()).get()
+    api = f"/api/v1/verifications/{line.verification_code}"
+    assert candidate_client.get(api).status_code == 200
+    fulfillment_queue.cancel_line(line, None, reason="Printed with a typo", staff_user=None,
+                                  today=date.today())
+    history = candidate_client.get("/certificates-plaques/").text
+    row = history.split("Specialist - Enterprise Core (Certificate)")[1].split("</tr>")[0]
+    assert '<td data-label="Status">Cancelled</td>' in row
+    assert candidate_client.get(api).json["error"] == "not_verifiable"
+    # Cancelled before it was queued (an unpaid order), a kit never reached the history.
+    assert kits.fulfillment_history(john()).count(line) == 1
+
+
 def test_a_second_claim_of_the_free_kit_is_refused_and_changes_nothing(candidate_client, db):
     claim_free_kit(candidate_client)
     before = counts()
