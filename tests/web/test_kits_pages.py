@@ -318,7 +318,7 @@ def test_confirm_shows_the_total_before_anything_is_charged(shop, db):
             ' <span class="currency">USD</span>') in review
     assert ('<tr><td data-label="Name">Tracking</td>'
             '<td class="money" data-label="Price">$10.00</td></tr>') in review
-    assert 'hx-boost="false"' in review and "Continue to payment" in review
+    assert 'data-hx-boost="false"' in review and "Continue to payment" in review
     assert FulfillmentOrder.select().count() == 3  # the demo's, nothing new
 
 
