@@ -177,7 +177,10 @@ run: portal-deps $(RUNTIME_STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) catalog load
 	$(FLASK) demo load
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@# Kit payments go to localstripe (a Stripe emulator on a free loopback port, test cards
+	@# only), which posts its signed events to the portal's webhook; it stops with the server.
+	$(VPY) scripts/with_localstripe.py --webhook-url http://127.0.0.1:5000/payments/stripe/webhook \
+	  -- $(FLASK) run --host 127.0.0.1 --port 5000
 
 # Load and profiling tools (the `bench` extra: Locust, pyinstrument) and wrk, only for the
 # targets that use them.

@@ -210,6 +210,9 @@ ENVIRONMENT = DATABASE + (
     Setting("KIT_CURRENCY", "USD", _currency),
     Setting("KIT_TRACKING_PRICE_CENTS", "1000", _count),
     Setting("PAYMENT_METHODS", "card", _payment_methods),
+    # Card payments one candidate may attempt, so stolen card numbers cannot be tried out
+    # through the payment page.
+    Setting("PAYMENT_RATE_LIMIT", "10 per hour;30 per day"),
 )
 
 # Not read from the environment: the portal's policies, in one place.

@@ -270,6 +270,25 @@ def congratulations(candidate, earning, items) -> None:
     )
 
 
+def order_confirmation(order) -> None:
+    """The confirmation screen's content by email, with the receipt: what was ordered, at
+    what price, how it was paid, and where it goes."""
+    lines = kits.lines_of(order)
+    _queue_rendered(
+        "order_confirmation",
+        kind="order_confirmation",
+        to=order.candidate.email,
+        subject=f"{_program()} order {order.reference}: "
+                + ("claim submitted" if order.total_cents == 0 else "receipt"),
+        candidate=order.candidate,
+        order=order,
+        lines=lines,
+        ship_to=order.ship_to,
+        order_url=absolute_url("kits.order", reference=order.reference),
+        history_url=absolute_section_url("certificates-plaques"),
+    )
+
+
 def _kit_line_message(template: str, subject: str, line) -> None:
     _queue_rendered(
         template,

@@ -21,6 +21,7 @@ from certportal.models import (
     random_code,
 )
 from certportal.models.base import READABLE_ALPHABET
+from certportal.models.commerce import PRINTED_LINE_STATUSES
 from certportal.models.compiled import INT, TEXT, CompiledQuery
 
 VERIFICATION_CODE_LENGTH = 16
@@ -222,13 +223,12 @@ _HELD_BY_CODE = CompiledQuery(
 
 
 # A printed kit's code (on a line sent for fulfillment) names its holder's certification.
-PRINTED_STATUSES = ("queued", "sent", "complete")
 _KIT_BY_CODE = CompiledQuery(
     lambda code: OrderLine.select(
         OrderLine.candidate, OrderLine.name, OrderLine.kind, FulfillmentItem.certification
     )
     .join(FulfillmentItem)
-    .where((OrderLine.verification_code == code) & OrderLine.status.in_(PRINTED_STATUSES))
+    .where((OrderLine.verification_code == code) & OrderLine.status.in_(PRINTED_LINE_STATUSES))
     .limit(1)
     .tuples(),
     TEXT,

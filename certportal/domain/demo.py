@@ -15,10 +15,12 @@ from certportal.models import (
     Candidate,
     CeCredit,
     Certification,
+    CertificationEarning,
     CertificationGrant,
     Exam,
     ExamResult,
     StaffUser,
+    utcnow,
 )
 from certportal.payments import IntentState, PaymentStatus
 
@@ -51,6 +53,11 @@ def load_demo_data(today: date | None = None) -> bool:
         _unmapped_candidate(today)
         _duplicate_candidates(today)
         _demo_staff()
+        # The demo's earnings are its past: loaded where messages can be written (flask demo
+        # load) they were congratulated as they happened; elsewhere none is owed later.
+        CertificationEarning.update(congratulated_at=utcnow()).where(
+            CertificationEarning.congratulated_at.is_null()
+        ).execute()
     return True
 
 

@@ -29,12 +29,9 @@ from certportal.models.commerce import (
     LINE_SENT,
 )
 
-STATUSES = {
-    LINE_QUEUED: "Queued",
-    LINE_SENT: "Sent",
-    LINE_COMPLETE: "Complete",
-    LINE_CANCELLED: "Cancelled",
-}
+# The queue's tabs, labelled as the candidate's history labels them.
+STATUSES = {status: kits.STATUS_LABELS[status]
+            for status in (LINE_QUEUED, LINE_SENT, LINE_COMPLETE, LINE_CANCELLED)}
 PAGE_SIZE = 50
 # Kits that may still be cancelled: those not yet handed to the carrier.
 CANCELLABLE = (LINE_QUEUED,)

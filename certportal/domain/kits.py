@@ -57,6 +57,7 @@ from certportal.models.commerce import (
     ORDER_AWAITING_PAYMENT,
     ORDER_CANCELLED,
     ORDER_SUBMITTED,
+    PRINTED_LINE_STATUSES,
 )
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,6 @@ SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # What the provider's element hands back: a payment method (pm_…) or card (card_…) id.
 PAYMENT_METHOD_ID = re.compile(r"^(pm|card|tok|src)_[A-Za-z0-9_]{1,200}$")
 TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{2,63}$")
-HISTORY_STATUSES = (LINE_QUEUED, LINE_SENT, LINE_COMPLETE)
 STATUS_LABELS = {
     LINE_PENDING: "Awaiting payment",
     LINE_QUEUED: "Queued",
@@ -340,7 +340,7 @@ def place_order(candidate, *, codes: Iterable[str], seen_prices: Mapping[str, ob
         raise OrderInvalid({"kits": "This form has expired. Review your order and confirm again."})
     now = now or utcnow()
     with database.atomic():
-        placed = _placed_with(candidate, submission_key)
+        placed = placed_with(candidate, submission_key)
         if placed is not None:
             return placed
         selection = choose_kits(kit_offers(candidate, today, terms), codes, tracking, terms,
@@ -366,7 +366,7 @@ def place_order(candidate, *, codes: Iterable[str], seen_prices: Mapping[str, ob
                 )
         except IntegrityError:
             # The same form, submitted at the same moment by a double click: its twin won.
-            placed = _placed_with(candidate, submission_key)
+            placed = placed_with(candidate, submission_key)
             if placed is None:
                 raise
             return placed
@@ -405,7 +405,10 @@ def place_order(candidate, *, codes: Iterable[str], seen_prices: Mapping[str, ob
     return order
 
 
-def _placed_with(candidate, submission_key: str) -> FulfillmentOrder | None:
+def placed_with(candidate, submission_key: str) -> FulfillmentOrder | None:
+    """The order a Confirm form already placed (the form sent again: a double click, Back)."""
+    if not SUBMISSION_KEY.match(submission_key or ""):
+        return None
     return FulfillmentOrder.get_or_none(
         (FulfillmentOrder.candidate == candidate)
         & (FulfillmentOrder.submission_key == submission_key)
@@ -461,10 +464,15 @@ def last_ship_to(candidate) -> dict:
 
 
 def fulfillment_history(candidate) -> list[OrderLine]:
-    """Every kit line sent for fulfillment, newest first: the guide's history table."""
+    """Every kit line sent for fulfillment, newest first: the guide's history table. A kit
+    staff cancelled after it was queued stays listed as cancelled; one whose unpaid order was
+    cancelled never reached fulfillment."""
+    sent_for_fulfillment = OrderLine.status.in_(PRINTED_LINE_STATUSES) | (
+        (OrderLine.status == LINE_CANCELLED) & OrderLine.queued_on.is_null(False)
+    )
     return list(
         OrderLine.select()
-        .where((OrderLine.candidate == candidate) & OrderLine.status.in_(HISTORY_STATUSES))
+        .where((OrderLine.candidate == candidate) & sent_for_fulfillment)
         .order_by(OrderLine.queued_on.desc(), OrderLine.id.desc())
     )
 

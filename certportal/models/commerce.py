@@ -30,6 +30,8 @@ LINE_QUEUED = "queued"
 LINE_SENT = "sent"
 LINE_COMPLETE = "complete"
 LINE_CANCELLED = "cancelled"
+# Kits handed to fulfillment: their verification codes verify, the candidate follows them.
+PRINTED_LINE_STATUSES = (LINE_QUEUED, LINE_SENT, LINE_COMPLETE)
 
 
 class CertificationEarning(TimestampedModel):

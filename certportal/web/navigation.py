@@ -1,5 +1,5 @@
-"""Where pages live: the candidate navigation of the guide, in its order, the sections still
-to come, and links to a page from outside the portal (emails, QR codes, share links)."""
+"""Where pages live: the candidate navigation of the guide, in its order, and links to a page
+from outside the portal (emails, QR codes, share links)."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -13,34 +13,14 @@ class Section:
     key: str
     label: str
     endpoint: str
-    # What the page will hold, shown until the section is built (never a dead end).
-    upcoming: str = ""
 
 
 CANDIDATE_SECTIONS = (
     Section("home", "Home", "main.home"),
     Section("personal-info", "Personal Info", "personal.settings"),
-    Section(
-        "testing-history",
-        "Testing History",
-        "history.exams",
-        "Your exams (code, exam, registration number, grade, date, expiry), sortable by every "
-        "column; your certification agreements; CE activities; and e-commerce transactions.",
-    ),
-    Section(
-        "certifications",
-        "Certifications",
-        "certifications.index",
-        "Your certifications grouped by track and level, with their progress, CE credits and "
-        "history; the certification agreement; and logo downloads.",
-    ),
-    Section(
-        "certificates-plaques",
-        "Certificates & Plaques",
-        "main.upcoming",
-        "Claim & Purchase Fulfillment: claim the free initial kit of a new certification, "
-        "order more kits, and follow the history and status of every kit.",
-    ),
+    Section("testing-history", "Testing History", "history.exams"),
+    Section("certifications", "Certifications", "certifications.index"),
+    Section("certificates-plaques", "Certificates & Plaques", "kits.history"),
     Section("transcripts", "Transcripts", "transcripts.index"),
     Section("digital-badges", "Digital Badges", "badges.index"),
 )
@@ -49,11 +29,8 @@ SECTIONS_BY_KEY = {section.key: section for section in CANDIDATE_SECTIONS}
 
 
 def section_url(key: str) -> str:
-    """Where a navigation section lives, built or still to come."""
-    section = SECTIONS_BY_KEY[key]
-    if section.endpoint == "main.upcoming":
-        return url_for(section.endpoint, key=key)
-    return url_for(section.endpoint)
+    """Where a navigation section lives."""
+    return url_for(SECTIONS_BY_KEY[key].endpoint)
 
 
 def absolute_url(endpoint: str, **values) -> str:
@@ -75,10 +52,7 @@ def absolute_url(endpoint: str, **values) -> str:
 
 def absolute_section_url(key: str) -> str:
     """A navigation section's address on BASE_URL, for emails."""
-    section = SECTIONS_BY_KEY[key]
-    if section.endpoint == "main.upcoming":
-        return absolute_url(section.endpoint, key=key)
-    return absolute_url(section.endpoint)
+    return absolute_url(SECTIONS_BY_KEY[key].endpoint)
 
 
 def public_transcript_url(transcript) -> str:

@@ -29,18 +29,29 @@ def submitted_address() -> str:
     address = request.form.get("new_email") or request.form.get("email") or ""
     return f"address:{email_key(address)[:254]}"
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-    ]
+CSP_DIRECTIVES = (
+    ("default-src", ("'self'",)),
+    ("script-src", ("'self'",)),
+    ("style-src", ("'self'",)),
+    ("img-src", ("'self'", "data:")),
+    ("object-src", ("'none'",)),
+    ("base-uri", ("'none'",)),
+    ("frame-ancestors", ("'none'",)),
+    ("form-action", ("'self'",)),
 )
+
+
+def content_security_policy(extra=None) -> str:
+    """The portal's policy; `extra` ({directive: origins}) widens it for one page (the
+    payment page lets the provider's script load, call home and frame its card field)."""
+    extra = {name: tuple(origins) for name, origins in (extra or {}).items() if origins}
+    directives = [(name, sources + extra.pop(name, ())) for name, sources in CSP_DIRECTIVES]
+    # A directive of its own no longer falls back to default-src: keep 'self' in it.
+    directives += [(name, ("'self'", *origins)) for name, origins in extra.items()]
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives)
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 
 # Built once: every response carries them unless its view chose its own value.

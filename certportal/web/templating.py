@@ -79,6 +79,7 @@ def init_app(app):
     app.add_template_filter(long_date)
     app.add_template_filter(money)
     app.add_template_filter(label)
+    app.add_template_filter(certificates.group_code, "grouped_code")
     app.add_template_global(pdf_certificate_available)
     app.add_template_global(logo_url_for)
     app.add_template_global(field_aria)

@@ -1,5 +1,7 @@
 """The page/fragment rule, security headers, error pages, and the candidate's home."""
 
+import re
+
 import pytest
 
 from tests.conftest import BOOSTED, HISTORY_RESTORE, PARTIAL, log_in
@@ -114,11 +116,15 @@ def test_unexpected_error_shows_no_traceback(app_config):
     assert "Traceback" not in response.text
 
 
-def test_upcoming_sections_say_what_will_be_there(candidate_client):
-    page = candidate_client.get("/section/certificates-plaques").text
-    assert "<h1>Certificates &amp; Plaques</h1>" in page
-    assert "claim the free initial kit of a new certification" in page
-    assert candidate_client.get("/section/nope").status_code == 404
+def test_every_section_of_the_navigation_is_a_built_page(candidate_client):
+    html = candidate_client.get("/").text
+    navigation = html.split('aria-label="Main"')[1].split("</nav>")[0]
+    links = re.findall(r'<li><a href="([^"]+)"', navigation)
+    assert len(links) == 7
+    for href in links:
+        page = candidate_client.get(href)
+        assert page.status_code == 200, href
+        assert "Coming to this page" not in page.text
 
 
 def test_navigation_follows_the_guide(candidate_client):

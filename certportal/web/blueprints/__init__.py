@@ -4,11 +4,13 @@ a page or a fragment.
 | blueprint | module | URLs |
 | --- | --- | --- |
 | auth | auth.py | /login, /logout, /first-time-login/…, /forgot-password, /set-password/… |
-| main | main.py | / (Home), /section/<key>, /help, /support, /favicon.ico |
+| main | main.py | / (Home), /help, /support, /favicon.ico |
 | staff | staff.py | /staff/… (the staff console: sign-in, candidates, imports, cases, audit) |
 | personal | personal.py | /personal-info/… |
 | certifications | certifications.py | /certifications/… (list, detail, agreement, PDF, logos) |
 | history | history.py | /testing-history/… |
+| kits | kits.py | /certificates-plaques/… (kit history, claim and purchase, orders, payment) |
+| payments | payments.py | /payments/stripe/webhook (the provider's signed events) |
 | support | support.py | /support/cases/… |
 | transcripts | transcripts.py | /transcripts/…, and the public page /t/<id> |
 | verification | verification.py | /verify/…, /api/v1/verifications/<code> |
@@ -23,8 +25,10 @@ def init_app(app):
         badges,
         certifications,
         history,
+        kits,
         main,
         outbox,
+        payments,
         personal,
         staff,
         support,
@@ -37,6 +41,8 @@ def init_app(app):
     app.register_blueprint(personal.bp)
     app.register_blueprint(certifications.bp)
     app.register_blueprint(history.bp)
+    app.register_blueprint(kits.bp)
+    app.register_blueprint(payments.bp)
     app.register_blueprint(support.bp)
     app.register_blueprint(staff.bp)
     if app.config["DEVELOPMENT"]:

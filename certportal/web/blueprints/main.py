@@ -1,15 +1,14 @@
-"""Home, the sections still to be built, and the site-wide pages."""
+"""Home and the site-wide pages."""
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, redirect, send_from_directory, url_for
+from flask import Blueprint, current_app, redirect, send_from_directory, url_for
 from flask_login import current_user
 
 from certportal.domain import profile
 from certportal.models import certifications_of
 from certportal.web.htmx import render_page
 from certportal.web.login import candidate_required, current_candidate
-from certportal.web.navigation import SECTIONS_BY_KEY
 
 bp = Blueprint("main", __name__)
 
@@ -38,16 +37,6 @@ def candidate_home():
         recent_credits=recent_credits,
         today=today,
     )
-
-
-@bp.get("/section/<key>")
-@candidate_required
-def upcoming(key: str):
-    """A section of the guide not built yet: say what will be there."""
-    section = SECTIONS_BY_KEY.get(key)
-    if section is None or section.endpoint != "main.upcoming":
-        abort(404)
-    return render_page("main/upcoming.html", "content", section=key, upcoming=section)
 
 
 @bp.get("/help")
