@@ -125,10 +125,7 @@ def served(path: Path, badge_id: str, seconds: int) -> tuple:
             harness.run_load(f"{base}/badges/status/1", seconds=seconds), None, None)
     with harness.gunicorn("hello:app", pythonpath=harness.BENCH_DIR) as hello:
         after = harness.run_load(hello + "/", seconds=seconds)
-    ceiling = harness.LoadResult(
-        (before.requests_per_second + after.requests_per_second) / 2,
-        (before.p50_ms + after.p50_ms) / 2, (before.p99_ms + after.p99_ms) / 2,
-        before.requests + after.requests, before.errors + after.errors, before.tool)
+    ceiling = harness.average(before, after)
     return ceiling, targets
 
 

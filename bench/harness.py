@@ -11,11 +11,18 @@ A feature's bench script (bench/<feature>.py) typically does:
     harness.append_csv(harness.RESULTS_CSV, [harness.csv_row("page", result, ceiling)])
 
 Figures are only compared with a ceiling measured in the same run on the same machine: the
-ratio, not the absolute req/s, is what budgets are written in.
+ratio, not the absolute req/s, is what budgets are written in. Besides req/s, every load run
+against a server started by `gunicorn()` records the server's CPU time per request (its
+workers' user + system time from /proc, read before and after the timed run, divided by the
+requests wrk completed). On a shared machine, wall-clock throughput depends on how much of
+the cores other work leaves; CPU time per request is what the request itself costs, so the
+budgets are judged on `cpu_ratio` (ceiling CPU per request / target CPU per request) when both
+figures have it.
 """
 
 import contextlib
 import csv
+import dataclasses
 import http.client
 import http.cookiejar
 import os
@@ -66,6 +73,70 @@ class LoadResult:
     requests: int
     errors: int  # non-2xx answers and socket errors
     tool: str
+    # Server CPU (user + system, all workers) per completed request; None when unknown.
+    cpu_ms_per_request: float | None = None
+
+
+# Base URL -> gunicorn master pid, for the servers `gunicorn()` is running now.
+_SERVERS: dict[str, int] = {}
+# Other servers whose processes work for every request (the PostgreSQL postmaster): their
+# CPU time, and their children's, counts towards each request too.
+_SHARED_SERVERS: set[int] = set()
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat split after the command name (which may hold spaces)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2:].split()
+
+
+def _worker_pids(master: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields is not None and int(fields[1]) == master:
+                pids.append(int(entry.name))
+    return pids
+
+
+def server_cpu_seconds(base_url: str) -> dict[int, float] | None:
+    """User + system CPU seconds of each worker of the gunicorn serving `base_url`, by pid
+    (None when that server was not started by `gunicorn()` or /proc is missing)."""
+    master = _SERVERS.get(base_url)
+    if master is None or not Path("/proc").is_dir():
+        return None
+    seconds = {}
+    pids = _worker_pids(master)
+    for shared in _SHARED_SERVERS:
+        pids += [shared, *_worker_pids(shared)]
+    for pid in pids:
+        fields = _stat_fields(pid)
+        if fields is not None:
+            # utime and stime: fields 14 and 15 of stat(5), here 11 and 12 (after pid, comm).
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    return seconds
+
+
+@contextlib.contextmanager
+def counting_cpu_of(pid: int):
+    """Within the block, the CPU time of process `pid` and its children (a database server
+    the portal talks to) counts in every request's CPU time, beside the gunicorn workers."""
+    _SHARED_SERVERS.add(pid)
+    try:
+        yield
+    finally:
+        _SHARED_SERVERS.discard(pid)
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the workers spent between two readings; a worker that appeared in
+    between (a restart) counts from zero, one that went away loses only its last interval."""
+    return sum(after[pid] - before.get(pid, 0.0) for pid in after)
 
 
 def free_port() -> int:
@@ -118,10 +189,13 @@ def gunicorn(app_spec: str, env: dict | None = None, workers: int = WORKERS,
     if config:
         command += ["--config", str(config)]
     process = subprocess.Popen([*command, app_spec], env={**os.environ, **(env or {})})
+    base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_listening(port, process)
-        yield f"http://127.0.0.1:{port}"
+        _SERVERS[base_url] = process.pid
+        yield base_url
     finally:
+        _SERVERS.pop(base_url, None)
         process.terminate()
         try:
             process.wait(timeout=stop_timeout)
@@ -259,16 +333,49 @@ def run_load(url: str, headers: dict | None = None, seconds: int = SECONDS,
     headers = headers or {}
     if warmup:
         run(url, headers, warmup, connections)
-    return run(url, headers, seconds, connections)
+    parts = urllib.parse.urlsplit(url)
+    base_url = f"{parts.scheme}://{parts.netloc}"
+    before = server_cpu_seconds(base_url)
+    result = run(url, headers, seconds, connections)
+    after = server_cpu_seconds(base_url)
+    if before is None or after is None or not result.requests:
+        return result
+    cpu_ms = cpu_spent(before, after) * 1000 / result.requests
+    return dataclasses.replace(result, cpu_ms_per_request=cpu_ms)
 
 
-def ratio(result: LoadResult, ceiling: LoadResult) -> float:
+def average(first: LoadResult, second: LoadResult) -> LoadResult:
+    """Two runs of the same target (the ceiling before and after the portal) as one."""
+    cpu = None
+    if first.cpu_ms_per_request is not None and second.cpu_ms_per_request is not None:
+        cpu = (first.cpu_ms_per_request + second.cpu_ms_per_request) / 2
+    return LoadResult(
+        (first.requests_per_second + second.requests_per_second) / 2,
+        (first.p50_ms + second.p50_ms) / 2, (first.p99_ms + second.p99_ms) / 2,
+        first.requests + second.requests, first.errors + second.errors, first.tool, cpu)
+
+
+def throughput_ratio(result: LoadResult, ceiling: LoadResult) -> float:
     return result.requests_per_second / ceiling.requests_per_second
 
 
+def cpu_ratio(result: LoadResult, ceiling: LoadResult) -> float | None:
+    """The ceiling's CPU per request over the target's: what share of a bare Flask request's
+    throughput the target would reach on the same CPU time. None without both figures."""
+    if not result.cpu_ms_per_request or not ceiling.cpu_ms_per_request:
+        return None
+    return ceiling.cpu_ms_per_request / result.cpu_ms_per_request
+
+
+def ratio(result: LoadResult, ceiling: LoadResult) -> float:
+    """The budget ratio: by CPU time per request when measured, else by req/s."""
+    by_cpu = cpu_ratio(result, ceiling)
+    return by_cpu if by_cpu is not None else throughput_ratio(result, ceiling)
+
+
 def format_header() -> str:
-    return (f"{'target':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× ceiling':>10} "
-            f"{'budget':>16} {'errors':>7}")
+    return (f"{'target':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} "
+            f"{'req/s ×':>8} {'CPU ×':>7} {'budget':>16} {'errors':>7}")
 
 
 def budget_text(budget: float | None, p99_budget_ms: float | None = None) -> str:
@@ -293,12 +400,15 @@ def verdict(ok: bool) -> str:
 
 def format_row(name: str, result: LoadResult, ceiling: LoadResult,
                budget: float | None = None, p99_budget_ms: float | None = None) -> str:
-    share = ratio(result, ceiling)
+    by_cpu = cpu_ratio(result, ceiling)
     shown = ""
     if budget is not None or p99_budget_ms is not None:
         shown = verdict(met(result, ceiling, budget, p99_budget_ms))
+    cpu_ms = "" if result.cpu_ms_per_request is None else f"{result.cpu_ms_per_request:.3f}"
+    cpu_share = "" if by_cpu is None else f"{by_cpu:.2f}×"
     return (f"{name:<28} {result.requests_per_second:>9.0f} {result.p50_ms:>8.2f} "
-            f"{result.p99_ms:>8.2f} {share:>9.2f}× {budget_text(budget, p99_budget_ms):>16} "
+            f"{result.p99_ms:>8.2f} {cpu_ms:>10} {throughput_ratio(result, ceiling):>7.2f}× "
+            f"{cpu_share:>7} {budget_text(budget, p99_budget_ms):>16} "
             f"{result.errors:>7}  {shown}")
 
 
@@ -311,7 +421,8 @@ def git_commit() -> str:
 
 CSV_FIELDS = ["timestamp", "commit", "benchmark", "target", "candidates", "connections",
               "seconds", "requests_per_second", "p50_ms", "p99_ms", "ratio_to_ceiling",
-              "errors", "tool", "database", "budget", "verdict"]
+              "errors", "tool", "database", "budget", "verdict", "cpu_ms_per_request",
+              "cpu_ratio_to_ceiling", "load_average"]
 
 
 def csv_row(benchmark: str, target: str, result: LoadResult, ceiling: LoadResult | None,
@@ -329,13 +440,25 @@ def csv_row(benchmark: str, target: str, result: LoadResult, ceiling: LoadResult
         "requests_per_second": f"{result.requests_per_second:.1f}",
         "p50_ms": f"{result.p50_ms:.2f}",
         "p99_ms": f"{result.p99_ms:.2f}",
-        "ratio_to_ceiling": f"{ratio(result, ceiling):.3f}" if ceiling else "",
+        "ratio_to_ceiling": f"{throughput_ratio(result, ceiling):.3f}" if ceiling else "",
         "errors": result.errors,
         "tool": result.tool,
         "database": database,
         "budget": budget,
         "verdict": verdict,
+        "cpu_ms_per_request": ("" if result.cpu_ms_per_request is None
+                               else f"{result.cpu_ms_per_request:.4f}"),
+        "cpu_ratio_to_ceiling": (f"{cpu_ratio(result, ceiling):.3f}"
+                                 if ceiling and cpu_ratio(result, ceiling) is not None else ""),
+        "load_average": load_average(),
     }
+
+
+def load_average() -> str:
+    """The 1-minute load average, recorded beside each figure (how shared the machine was)."""
+    with contextlib.suppress(OSError, AttributeError):
+        return f"{os.getloadavg()[0]:.1f}"
+    return ""
 
 
 def append_csv(path: Path, rows: list[dict]) -> None:

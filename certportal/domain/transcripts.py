@@ -460,11 +460,28 @@ def record_view(transcript: Transcript, secret: str, address: str, user_agent: s
     counted; later ones that day, 304 revalidations too, add nothing. True when counted."""
     viewed_at = viewed_at or utcnow()
     viewer = viewer_hash(secret, address, user_agent, viewed_at.date())
+    # The creation time tells apart transcripts that reuse an id or a chosen address.
+    seen_key = (transcript.id, transcript.created_at, viewer)
+    if seen_key in _VIEWS_ON_RECORD:
+        return False
+    outermost = not database.in_transaction()
     with database.atomic():
         counted = _LOG_VIEW.run(transcript.id, viewed_at, viewer) == 1
         if counted:
             _COUNT_VIEW.run(viewed_at, transcript.id)
+    if outermost:
+        # Committed: this viewer's row for the day exists, so a later insert would be ignored.
+        if len(_VIEWS_ON_RECORD) >= _VIEWS_ON_RECORD_MAX:
+            _VIEWS_ON_RECORD.clear()
+        _VIEWS_ON_RECORD.add(seen_key)
     return counted
+
+
+# Viewers of the day this process knows are logged already (their row committed): a repeat
+# view or a 304 revalidation then costs no write transaction. Per process and bounded; a
+# process that does not know a viewer asks the database, which ignores the duplicate.
+_VIEWS_ON_RECORD: set[tuple] = set()
+_VIEWS_ON_RECORD_MAX = 50_000
 
 
 def views_of(transcript: Transcript, limit: int = 500):
