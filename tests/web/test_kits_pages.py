@@ -102,7 +102,11 @@ def test_claim_page_lists_the_kits_at_their_price_with_the_guides_notes(candidat
     assert "CCENT-CERT" not in page  # expired
     assert '<label for="tracking">Tracking: $10.00 for Printed Certificates</label>' in page
     assert "Trackable shipping is available for a fee." in page
-    assert "Initial kits that have not been claimed will show at a price of $0.00." in page
+    assert "Initial kits that have not been claimed will show at a price of $0." in page
+    assert ("If you would like to purchase trackable shipping, please check off the box next to "
+            "“Tracking”.") in page
+    assert ("If you successfully completed all certification requirements you will receive the "
+            "congratulations email and instructions to claim your initial kit for free.") in page
     assert "The following payment methods are available for certificate purchases:" in page
     assert "<li>Debit Card</li>" in page and "<li>Credit Card</li>" in page
     assert '<button type="submit" class="button-primary">Purchase</button>' in page
