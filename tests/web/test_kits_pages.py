@@ -62,6 +62,17 @@ def test_the_section_replaces_its_placeholder_in_the_navigation(candidate_client
     assert candidate_client.get("/section/certificates-plaques").status_code == 404
 
 
+def test_home_and_the_user_guide_lead_to_the_section(candidate_client, db):
+    home = candidate_client.get("/").text
+    assert ('<a href="/certificates-plaques/claim">Claim it in Certificates &amp; Plaques</a>'
+            in home)
+    guide = candidate_client.get("/help").text
+    section = guide.split("<h2>Certificates &amp; Plaques</h2>")[1].split("</li>")[0]
+    assert '<a href="/certificates-plaques/">"Certificates &amp; Plaques"</a>' in section
+    assert '"Claim &amp; Purchase Fulfillment"' in section and '"Purchase"' in section
+    assert '"Confirm"' in section
+
+
 def test_history_shows_every_kit_with_the_guides_columns(candidate_client, db):
     page = candidate_client.get("/certificates-plaques/").text
     assert '<h1 id="history-heading">Certification Fulfillment Kit History &amp; Status</h1>' \
