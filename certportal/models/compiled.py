@@ -42,6 +42,7 @@ class CompiledQuery:
         self._build = build
         self._kinds = kinds
         self._compiled = {}
+        self._row_layouts = {}
 
     def _compile(self):
         placeholders = [_placeholder(kind, i) for i, kind in enumerate(self._kinds)]
@@ -75,7 +76,20 @@ class CompiledQuery:
 
     def __call__(self, *values) -> list:
         query, cursor = self._execute(values)
-        return list(query._get_cursor_wrapper(cursor))
+        wrapper = query._get_cursor_wrapper(cursor)
+        # Which column goes to which model and converter depends only on the SQL: peewee
+        # works it out again for every execution; here once per engine, then reused.
+        engine = type(database.obj)
+        layout = self._row_layouts.get(engine)
+        if layout is None:
+            fresh = set(vars(wrapper))
+            wrapper.initialize()
+            layout = {name: value for name, value in vars(wrapper).items() if name not in fresh}
+            self._row_layouts[engine] = layout
+        else:
+            wrapper.__dict__.update(layout)
+        wrapper.initialized = True
+        return list(wrapper)
 
     def run(self, *values) -> int:
         """Execute a compiled UPDATE, INSERT or DELETE; returns the rows it touched."""
