@@ -14,9 +14,11 @@ SCREENSHOTS ?= screenshots
 
 VENV := .venv
 VPY := $(VENV)/bin/python
-# Two installs into one environment: what the portal runs on (`make run`), and that plus the
-# test extra (`make install`, `make test`, `make lint`).
+# Installs into one environment: what the portal runs on (`make install-runtime`), that plus
+# the dev extra (localstripe, for `make run`'s kit payments), and all that plus the test extra
+# (`make install`, `make test`, `make lint`).
 RUNTIME_STAMP := $(VENV)/.runtime-installed-stamp
+DEV_STAMP := $(VENV)/.dev-installed-stamp
 STAMP := $(VENV)/.installed-stamp
 BENCH_STAMP := $(VENV)/.bench-installed-stamp
 FLASK := $(VENV)/bin/flask --app app
@@ -43,7 +45,7 @@ help:
 	@echo "make test         lint, pytest on SQLite (with the HTML, axe, reflow and keyboard checks), then on PostgreSQL  [PYTEST_ARGS=...]"
 	@echo "make lighthouse   Lighthouse on Home, Exams, a certification, a public transcript (CI runs it)"
 	@echo "make screenshots  every page at 375 and 1280 px into $(SCREENSHOTS)/ (git-ignored)"
-	@echo "make run          migrate, load catalog + demo data, serve on http://127.0.0.1:5000"
+	@echo "make run          migrate, load catalog + demo data, serve on http://127.0.0.1:5000 with localstripe for kit payments"
 	@echo "make bench        performance budgets on SQLite and PostgreSQL  [BENCH_ARGS=...]"
 	@echo "make soak         PostgreSQL + Redis + gunicorn 4 workers under Locust, restarts, nothing lost  [SOAK_SECONDS=300]"
 	@echo "make clean        remove $(VENV) and caches"
@@ -64,10 +66,14 @@ $(RUNTIME_STAMP): pyproject.toml | $(VPY)
 	$(VPY) -m pip install -e .
 	touch $@
 
-# The test install holds the runtime one too.
+$(DEV_STAMP): pyproject.toml | $(VPY)
+	$(VPY) -m pip install -e '.[dev]'
+	touch $@ $(RUNTIME_STAMP)
+
+# The test install holds the runtime and dev ones too.
 $(STAMP): pyproject.toml | $(VPY)
 	$(VPY) -m pip install -e '.[test]'
-	touch $@ $(RUNTIME_STAMP)
+	touch $@ $(RUNTIME_STAMP) $(DEV_STAMP)
 
 # --- System packages -----------------------------------------------------------------------
 
@@ -173,7 +179,7 @@ screenshots: install system-deps
 # Only what the portal itself needs: its runtime dependencies, and the Debian packages that
 # let PDF certificates print every name and logos render as PNG.
 run: export CERTPORTAL_ENV := development
-run: portal-deps $(RUNTIME_STAMP)
+run: portal-deps $(DEV_STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) catalog load
 	$(FLASK) demo load

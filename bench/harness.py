@@ -79,9 +79,10 @@ class LoadResult:
 
 # Base URL -> gunicorn master pid, for the servers `gunicorn()` is running now.
 _SERVERS: dict[str, int] = {}
-# Other servers whose processes work for every request (the PostgreSQL postmaster): their
-# CPU time, and their children's, counts towards each request too.
-_SHARED_SERVERS: set[int] = set()
+# Other servers whose processes work for every request (the PostgreSQL postmaster), each
+# with a test of which of its children to count (a process title matching it): their CPU
+# time counts towards each request too.
+_SHARED_SERVERS: dict[int, re.Pattern] = {}
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -112,8 +113,8 @@ def server_cpu_seconds(base_url: str) -> dict[int, float] | None:
         return None
     seconds = {}
     pids = _worker_pids(master)
-    for shared in _SHARED_SERVERS:
-        pids += [shared, *_worker_pids(shared)]
+    for shared, title in _SHARED_SERVERS.items():
+        pids += [child for child in _worker_pids(shared) if title.search(_title(child))]
     for pid in pids:
         fields = _stat_fields(pid)
         if fields is not None:
@@ -122,15 +123,28 @@ def server_cpu_seconds(base_url: str) -> dict[int, float] | None:
     return seconds
 
 
+def _title(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+# A PostgreSQL backend serving a client over TCP: "postgres: user db 127.0.0.1(50412) idle".
+# Not the checkpointer, WAL writer, autovacuum: their work is not one request's.
+POSTGRES_CLIENT_BACKEND = re.compile(r"\(\d+\)")
+
+
 @contextlib.contextmanager
-def counting_cpu_of(pid: int):
-    """Within the block, the CPU time of process `pid` and its children (a database server
-    the portal talks to) counts in every request's CPU time, beside the gunicorn workers."""
-    _SHARED_SERVERS.add(pid)
+def counting_cpu_of(pid: int, children: re.Pattern = POSTGRES_CLIENT_BACKEND):
+    """Within the block, the CPU time of the children of process `pid` whose title matches
+    `children` (a database server's backends) counts in every request's CPU time, beside the
+    gunicorn workers."""
+    _SHARED_SERVERS[pid] = children
     try:
         yield
     finally:
-        _SHARED_SERVERS.discard(pid)
+        _SHARED_SERVERS.pop(pid, None)
 
 
 def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:

@@ -35,6 +35,7 @@ from certportal.models import (
     random_code,
     utcnow,
 )
+from certportal.models.compiled import INT, CompiledQuery
 
 SOURCE = "Self-submitted"
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -315,24 +316,29 @@ def evidence_of(evidence_id: int, candidate_id: int | None) -> CeEvidence | None
     return query.first()
 
 
+def _evidence_where(condition):
+    return CeEvidence.select(CeEvidence).join(CeCredit).where(condition).order_by(CeEvidence.id)
+
+
+# Every CE Activities page and search asks for it: its SQL is built once.
+_EVIDENCE_OF_CANDIDATE = CompiledQuery(
+    lambda candidate_id: _evidence_where(CeCredit.candidate == candidate_id), INT
+)
+
+
 def evidence_by_credit(candidate_id: int) -> dict[int, list[CeEvidence]]:
     """The candidate's evidence files by credit id, in one query (for the CE Activities list)."""
-    return _evidence_by_credit(CeCredit.candidate == candidate_id)
+    return _by_credit(_EVIDENCE_OF_CANDIDATE(candidate_id))
 
 
 def evidence_of_credits(credit_ids) -> dict[int, list[CeEvidence]]:
     """The evidence files of the credits named, by credit id, in one query (staff's queue)."""
-    return _evidence_by_credit(CeCredit.id.in_(list(credit_ids)))
+    return _by_credit(_evidence_where(CeCredit.id.in_(list(credit_ids))))
 
 
-def _evidence_by_credit(condition) -> dict[int, list[CeEvidence]]:
+def _by_credit(evidence) -> dict[int, list[CeEvidence]]:
     files: dict[int, list[CeEvidence]] = {}
-    for stored in (
-        CeEvidence.select(CeEvidence)
-        .join(CeCredit)
-        .where(condition)
-        .order_by(CeEvidence.id)
-    ):
+    for stored in evidence:
         files.setdefault(stored.credit_id, []).append(stored)
     return files
 

@@ -17,7 +17,7 @@ from certportal.models import (
     Exam,
     ExamResult,
 )
-from certportal.models.compiled import CONTAINS, INT, CompiledQuery
+from certportal.models.compiled import CONTAINS, DATE, INT, CompiledQuery
 
 PAGE_SIZE = 50
 MAX_SEARCH_LENGTH = 100
@@ -197,20 +197,25 @@ def ce_activity_page(candidate_id: int, search: str = "", number: int = 1) -> Pa
     return _page_from(rows, number)
 
 
+_ACTIVE_CE_POINTS = CompiledQuery(
+    lambda candidate_id, today: CeCredit.select(fn.COALESCE(fn.SUM(CeCredit.points), 0))
+    .where(
+        (CeCredit.candidate == candidate_id)
+        & (CeCredit.status == "Active")
+        & CeCredit.used_for.is_null()
+        & (CeCredit.active_on <= today)
+        & (CeCredit.inactive_on > today)
+    )
+    .tuples(),
+    INT,
+    DATE,
+)
+
+
 def active_ce_points(candidate_id: int, today: date) -> int:
     """Points of the credits that count today: active status, in their dates, not yet used."""
-    total = (
-        CeCredit.select(fn.COALESCE(fn.SUM(CeCredit.points), 0))
-        .where(
-            (CeCredit.candidate == candidate_id)
-            & (CeCredit.status == "Active")
-            & CeCredit.used_for.is_null()
-            & (CeCredit.active_on <= today)
-            & (CeCredit.inactive_on > today)
-        )
-        .scalar()
-    )
-    return int(total or 0)
+    rows = _ACTIVE_CE_POINTS(candidate_id, today)
+    return int(rows[0][0] or 0) if rows else 0
 
 
 def transactions_page(candidate_id: int, number: int = 1) -> Page:

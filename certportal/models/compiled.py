@@ -7,7 +7,7 @@ the parameters, and later runs the same SQL with the real values, turning rows i
 instances exactly as the query itself would.
 """
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from certportal.db import database
 
@@ -15,6 +15,8 @@ INT = "int"
 TEXT = "text"
 # A datetime, passed to the driver as it is (peewee's DateTimeField does the same).
 DATETIME = "datetime"
+# A date, likewise (peewee's DateField).
+DATE = "date"
 # A value searched for anywhere in a column, ignoring case (peewee's `contains`).
 CONTAINS = "contains"
 
@@ -30,6 +32,8 @@ def _placeholder(kind: str, position: int):
         return -(2**40) - position
     if kind == DATETIME:
         return datetime(1901, 2, 3, 4, 5, 6, 700000 + position)
+    if kind == DATE:
+        return date(1901, 3, 4) + timedelta(days=position)
     # The "%" makes peewee add its ESCAPE clause, which like_pattern relies on.
     marker = f"\x01placeholder{position}\x01"
     return f"{marker}%" if kind == CONTAINS else marker
@@ -42,6 +46,7 @@ class CompiledQuery:
         self._build = build
         self._kinds = kinds
         self._compiled = {}
+        self._row_layouts = {}
 
     def _compile(self):
         placeholders = [_placeholder(kind, i) for i, kind in enumerate(self._kinds)]
@@ -49,7 +54,7 @@ class CompiledQuery:
         sql, params = query.sql()
         slots = []
         for position, (kind, placeholder) in enumerate(zip(self._kinds, placeholders, strict=True)):
-            probe = placeholder if kind in (INT, DATETIME) else str(placeholder).rstrip("%")
+            probe = placeholder if kind in (INT, DATETIME, DATE) else str(placeholder).rstrip("%")
             found = [
                 index
                 for index, param in enumerate(params)
@@ -75,7 +80,20 @@ class CompiledQuery:
 
     def __call__(self, *values) -> list:
         query, cursor = self._execute(values)
-        return list(query._get_cursor_wrapper(cursor))
+        wrapper = query._get_cursor_wrapper(cursor)
+        # Which column goes to which model and converter depends only on the SQL: peewee
+        # works it out again for every execution; here once per engine, then reused.
+        engine = type(database.obj)
+        layout = self._row_layouts.get(engine)
+        if layout is None:
+            fresh = set(vars(wrapper))
+            wrapper.initialize()
+            layout = {name: value for name, value in vars(wrapper).items() if name not in fresh}
+            self._row_layouts[engine] = layout
+        else:
+            wrapper.__dict__.update(layout)
+        wrapper.initialized = True
+        return list(wrapper)
 
     def run(self, *values) -> int:
         """Execute a compiled UPDATE, INSERT or DELETE; returns the rows it touched."""

@@ -6,7 +6,7 @@ configures badges before seeding), exactly as an import or a grant issues them.
 """
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -23,10 +23,12 @@ from certportal.models import (
     AuditEvent,
     Candidate,
     CandidateCertification,
+    Certification,
     CertificationEvent,
     Exam,
     ExamResult,
     IssuedCredential,
+    StatusListAllocation,
     certifications_of,
 )
 from tests.conftest import badge_settings_for_tests
@@ -170,6 +172,7 @@ def test_without_badge_settings_the_engine_still_runs_and_refresh_catches_up(set
     grant("CSCO10000000", "CCNP-ENT", TODAY, TODAY)
     held = held_by_code(candidate(), "CCNP-ENT")
     assert held.status == "active" and current(held) is None
+    assert badges.issue_missing() == 0  # `certs refresh` says nothing was issued
 
     badges.configure(settings)
     assert badges.issue_missing() == 1
@@ -185,6 +188,76 @@ def test_status_positions_are_never_reused(settings):
 
     new = current(held_by_code(candidate(), "CCNP-ENT"))
     assert new.status_index > max(positions)
+
+
+def test_a_certification_whose_badge_is_current_gets_none_again(settings):
+    assert badges.issue_current([held_by_code(candidate(), "CCNA").id]) == 0
+
+
+def test_issuing_in_chunks_issues_and_counts_every_one(settings, monkeypatch):
+    badges.configure(None)
+    for code in ("CCNP-ENT", "CCNA-SEC"):
+        grant("CSCO10000000", code, TODAY, TODAY)
+    badges.configure(settings)
+    monkeypatch.setattr(badges, "CHUNK", 1)
+
+    assert badges.issue_missing() == 2
+
+    assert all(current(held_by_code(candidate(), code)) for code in ("CCNP-ENT", "CCNA-SEC"))
+
+
+def test_the_criteria_narrative_is_the_requirement_tree_as_an_indented_list(settings):
+    ccent = Certification.get(Certification.code == "CCENT")
+
+    grant("CSCO10000000", "CCNA-SEC", TODAY, TODAY)
+
+    badge = document(current(held_by_code(candidate(), "CCNA-SEC")))
+    narrative = badge["credentialSubject"]["achievement"]["criteria"]["narrative"]
+    assert narrative.splitlines()[2:6] == [
+        "- All of the following",
+        "  - Pass exam 210-260",
+        "  - One of the following",
+        f"    - Hold the {ccent.name} ({ccent.abbreviation}) certification",
+    ]
+
+
+def test_a_criteria_narrative_outline_keeps_nesting_siblings_and_windows_line_ends():
+    narrative = ("Intro\r\n\r\n- a\r\n  - a1\r\n    - a1x\r\n  - a2\r\n- b"
+                 "\r\n\r\n\r\n\r\nAfter a blank block.")
+
+    intro, items, after = badges.narrative_outline(narrative)
+
+    def shape(nodes):
+        return [(node.text, shape(node.children)) for node in nodes]
+
+    assert intro == "Intro"
+    assert shape(items) == [("a", [("a1", [("a1x", [])]), ("a2", [])]), ("b", [])]
+    assert after == "After a blank block."
+
+
+def test_the_badge_holder_is_named_by_the_badging_email_else_the_address_on_file():
+    def holder(badging_email):
+        return badges.recipient_email(
+            Candidate(email="john@example.com", badging_email=badging_email))
+
+    assert holder(None) == holder("   ") == "john@example.com"
+    assert holder(" badges@example.com ") == "badges@example.com"
+
+
+def test_settings_from_configuration(settings):
+    retired = signing.public_key_multibase(signing.generate_signing_key())
+
+    configured = badges.BadgeSettings.from_config({
+        "BASE_URL": "https://portal.example/", "PROGRAM_NAME": "Cisco",
+        "BADGE_SIGNING_KEY": signing.signing_key_to_text(settings.signing_key),
+        "BADGE_RETIRED_KEYS": (retired,),
+    })
+
+    assert configured.issuer.id == "https://portal.example/badges/issuer"
+    assert configured.achievement_url("CCNA/SEC X") == \
+        "https://portal.example/badges/achievements/CCNA%2FSEC%20X"
+    assert [signing.public_key_multibase(key) for key in configured.retired_keys] == [retired]
+    assert badges.BadgeSettings.from_config({"BADGE_SIGNING_KEY": ""}) is None
 
 
 # --- revocation and the status list ----------------------------------------------------------
@@ -275,6 +348,39 @@ def test_the_status_list_is_signed_once_while_nothing_changes(settings):
     assert badges.status_list_document(1) != first
 
 
+def test_a_badge_is_active_through_its_expiry_day(settings):
+    held = held_by_code(candidate(), "CCNA")
+    issued = current(held)
+
+    assert badges.badge_status(held, issued, issued.valid_until) == "active"
+    assert badges.badge_status(held, issued, issued.valid_until + timedelta(days=1)) == "expired"
+
+
+def test_positions_past_the_first_list_go_to_the_second(settings):
+    john = candidate()
+    last_of_first, first_of_second = current(held_by_code(john, "CCIE-EI")), current(
+        held_by_code(john, "CCNA"))
+    length = badges.LIST_LENGTH
+    for issued, index in ((last_of_first, length - 1), (first_of_second, length)):
+        IssuedCredential.update(status_index=index).where(
+            IssuedCredential.id == issued.id).execute()
+    counter = StatusListAllocation.purpose == credentials.REVOCATION
+
+    StatusListAllocation.update(next_index=length).where(counter).execute()
+    assert badges.status_lists_in_use() == 1 and badges.status_list_document(2) is None
+
+    StatusListAllocation.update(next_index=length + 1).where(counter).execute()
+    assert badges.status_lists_in_use() == 2
+    assert badges.status_list_document(2)["id"] == "http://localhost/badges/status/2"
+    assert badges.withdrawn_positions(2) == []
+
+    for code in ("CCIE-EI", "CCNA"):
+        revoke_certification(held_by_code(john, code), reason="Misconduct")
+
+    assert max(badges.withdrawn_positions(1)) == length - 1
+    assert badges.withdrawn_positions(2) == [0]
+
+
 # --- keys ------------------------------------------------------------------------------------
 
 
@@ -298,6 +404,20 @@ def test_a_rotated_key_stays_published_and_old_badges_keep_verifying(settings):
     assert badges.key_document(rotated, settings.public_key)["controller"] == profile["id"]
     assert badges.key_document(rotated, signing.public_key_multibase(
         signing.generate_signing_key())) is None
+
+
+def test_configured_retired_keys_are_published_even_before_they_sign_again(settings):
+    retired = signing.generate_signing_key().public_key()
+    with_retired = badges.BadgeSettings(
+        base_url=settings.base_url, program_name=settings.program_name,
+        signing_key=settings.signing_key, retired_keys=(retired,),
+    )
+
+    listed = [method["publicKeyMultibase"]
+              for method in badges.issuer_document(with_retired)["verificationMethod"]]
+
+    assert listed == [settings.public_key, signing.public_key_multibase(retired)]
+    assert badges.key_document(with_retired, signing.public_key_multibase(retired)) is not None
 
 
 # --- the transcript as a CLR -----------------------------------------------------------------
@@ -332,6 +452,35 @@ def test_a_clr_leaves_out_revoked_and_unlisted_certifications(settings):
     revoke_certification(ccna, reason="Misconduct")
 
     assert badges.transcript_clr(transcript, TODAY) is None
+
+
+def test_a_clr_leaves_out_a_badge_the_record_no_longer_supports(settings):
+    john = candidate()
+    transcript = transcript_of(john)
+    ccna = held_by_code(john, "CCNA")
+    CandidateCertification.update(expires_on=current(ccna).valid_until - timedelta(days=1)).where(
+        CandidateCertification.id == ccna.id).execute()
+
+    clr = badges.transcript_clr(transcript, TODAY)
+
+    embedded = clr["credentialSubject"]["verifiableCredential"]
+    assert [badge["credentialSubject"]["achievement"]["humanCode"] for badge in embedded] == [
+        "CCIE-EI", "SPEC-ENCOR"]
+
+
+def test_a_clr_names_the_holder_as_the_transcript_does(settings):
+    clr = badges.transcript_clr(transcript_of(candidate(), name_form="initials"), TODAY)
+    assert clr["name"] == "Transcript of J. Doe"
+
+
+def test_a_clr_is_signed_at_the_moment_given_in_utc(settings):
+    transcript = transcript_of(candidate())
+    naive = datetime(2030, 1, 2, 10, 0, 0)
+    two_hours_ahead = datetime(2030, 1, 2, 10, 0, 0, tzinfo=timezone(timedelta(hours=2)))
+
+    assert badges.transcript_clr(transcript, TODAY, naive)["validFrom"] == "2030-01-02T10:00:00Z"
+    assert badges.transcript_clr(transcript, TODAY, two_hours_ahead)["validFrom"] == \
+        "2030-01-02T08:00:00Z"
 
 
 # --- the independent verifier ----------------------------------------------------------------

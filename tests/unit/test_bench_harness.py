@@ -44,3 +44,42 @@ def test_runs_are_appended_with_their_ratio_to_the_ceiling(tmp_path):
     assert rows[0]["ratio_to_ceiling"] == "0.250" and rows[0]["candidates"] == "1000"
     assert "0.25×" in harness.format_row("page", page, ceiling, budget=0.40)
     assert harness.format_row("page", page, ceiling, budget=0.40).endswith("MISSED")
+
+
+def test_budgets_are_judged_on_server_cpu_per_request_when_both_have_it(tmp_path):
+    # Wall clock says a quarter of the ceiling; CPU time says half: a busy machine, not the page.
+    ceiling = harness.LoadResult(2000.0, 1.0, 3.0, 20000, 0, "wrk", cpu_ms_per_request=0.3)
+    page = harness.LoadResult(500.0, 4.0, 9.0, 5000, 0, "wrk", cpu_ms_per_request=0.6)
+    assert harness.ratio(page, ceiling) == 0.5
+    assert harness.format_row("page", page, ceiling, budget=0.40).endswith("MET")
+    without_cpu = harness.LoadResult(500.0, 4.0, 9.0, 5000, 0, "wrk")
+    assert harness.format_row("page", without_cpu, ceiling, budget=0.40).endswith("MISSED")
+    path = tmp_path / "results.csv"
+    harness.append_csv(path, [harness.csv_row("demo", "page", page, ceiling, 1000)])
+    row = next(csv.DictReader(path.open()))
+    assert row["ratio_to_ceiling"] == "0.250" and row["cpu_ratio_to_ceiling"] == "0.500"
+    assert row["cpu_ms_per_request"] == "0.6000" and row["load_average"]
+
+
+def test_server_cpu_counts_the_workers_of_the_server(monkeypatch):
+    import os
+    import subprocess
+    import time
+
+    # This test process stands in for gunicorn's master; a busy child for a worker.
+    monkeypatch.setitem(harness._SERVERS, "http://127.0.0.1:1", os.getpid())
+    before = harness.server_cpu_seconds("http://127.0.0.1:1")
+    worker = subprocess.Popen([sys.executable, "-c",
+                               "import time\nend = time.process_time() + 0.3\n"
+                               "while time.process_time() < end: pass\ninput()"],
+                              stdin=subprocess.PIPE)
+    try:
+        for _ in range(1200):  # the child spins 0.3 s of CPU; a busy machine may take long
+            after = harness.server_cpu_seconds("http://127.0.0.1:1")
+            if after.get(worker.pid, 0) >= 0.3:
+                break
+            time.sleep(0.05)
+        assert harness.cpu_spent(before, after) >= 0.3
+        assert harness.server_cpu_seconds("http://127.0.0.1:2") is None
+    finally:
+        worker.communicate(b"\n", timeout=10)

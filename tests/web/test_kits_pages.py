@@ -62,6 +62,17 @@ def test_the_section_replaces_its_placeholder_in_the_navigation(candidate_client
     assert candidate_client.get("/section/certificates-plaques").status_code == 404
 
 
+def test_home_and_the_user_guide_lead_to_the_section(candidate_client, db):
+    home = candidate_client.get("/").text
+    assert ('<a href="/certificates-plaques/claim">Claim it in Certificates &amp; Plaques</a>'
+            in home)
+    guide = candidate_client.get("/help").text
+    section = guide.split("<h2>Certificates &amp; Plaques</h2>")[1].split("</li>")[0]
+    assert '<a href="/certificates-plaques/">"Certificates &amp; Plaques"</a>' in section
+    assert '"Claim &amp; Purchase Fulfillment"' in section and '"Purchase"' in section
+    assert '"Confirm"' in section
+
+
 def test_history_shows_every_kit_with_the_guides_columns(candidate_client, db):
     page = candidate_client.get("/certificates-plaques/").text
     assert '<h1 id="history-heading">Certification Fulfillment Kit History &amp; Status</h1>' \
@@ -102,7 +113,11 @@ def test_claim_page_lists_the_kits_at_their_price_with_the_guides_notes(candidat
     assert "CCENT-CERT" not in page  # expired
     assert '<label for="tracking">Tracking: $10.00 for Printed Certificates</label>' in page
     assert "Trackable shipping is available for a fee." in page
-    assert "Initial kits that have not been claimed will show at a price of $0.00." in page
+    assert "Initial kits that have not been claimed will show at a price of $0." in page
+    assert ("If you would like to purchase trackable shipping, please check off the box next to "
+            "“Tracking”.") in page
+    assert ("If you successfully completed all certification requirements you will receive the "
+            "congratulations email and instructions to claim your initial kit for free.") in page
     assert "The following payment methods are available for certificate purchases:" in page
     assert "<li>Debit Card</li>" in page and "<li>Credit Card</li>" in page
     assert '<button type="submit" class="button-primary">Purchase</button>' in page
