@@ -39,7 +39,9 @@ def test_by_name_without_accents_or_case_in_either_order(db):
 
 
 def test_by_registration_number_and_verification_code(db):
-    assert login_ids(search_candidates("vue-92000002")) == ["CSCO10000002"]
+    by_registration = search_candidates("vue-92000002")
+    assert login_ids(by_registration) == ["CSCO10000002"]
+    assert by_registration.matched_by[by_registration.candidates[0].id] == "registration number"
     held = CandidateCertification.select().join(Candidate).where(
         Candidate.login_id == "CSCO10000001").get()
     page = search_candidates(held.verification_code.lower())
@@ -148,3 +150,29 @@ def test_identifier_searches_are_index_lookups(many_candidates):
     for query in queries:
         plan = _plan(query)
         assert ("SCAN candidate" not in plan) and ("Seq Scan" not in plan), plan
+
+
+def test_a_query_of_only_accents_finds_nobody(db):
+    assert search_candidates("\u0301\u0308").candidates == []
+
+
+def test_name_queries_read_no_more_rows_than_the_page_needs(db):
+    [one_word] = name_search_queries("Núñez", page=3, per_page=10)
+    assert (one_word._limit, one_word._offset) == (11, 20)  # the page and one to see a next
+    two_words = name_search_queries("Ana Núñez", page=3, per_page=10)
+    # Each word order up to the page's end (and one more); the merge skips the earlier pages.
+    assert [(query._limit, query._offset) for query in two_words] == [(31, None), (31, None)]
+
+
+def test_a_full_last_page_has_no_next_and_the_query_reads_back_tidied(db):
+    now = utcnow()
+    Candidate.insert_many([
+        {"login_id": f"FULL{n:03d}", "program_id": f"FULL{n:03d}",
+         "email": f"f{n}@example.org", "email_key": f"f{n}@example.org",
+         "first_name": f"Yan{n:03d}", "last_name": "Fullpage", "last_name_key": "fullpage",
+         "name_key": name_key(f"Yan{n:03d}", "Fullpage"), "created_at": now}
+        for n in range(25)
+    ]).execute()
+    page = search_candidates("  FULLPAGE   ", per_page=25)
+    assert len(page.candidates) == 25 and not page.has_next
+    assert page.query == "FULLPAGE" and page.page == 1
