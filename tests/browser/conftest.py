@@ -71,11 +71,11 @@ def no_js_page(browser):
     context.close()
 
 
-def open_section(page, label: str):
+def open_section(page, label: str, navigation: str = "Main"):
     """Follow the main navigation to a section, as a user does: a behaviour checked on a page
     reached this way is one boosted navigation keeps (a `goto` would load the page whole).
-    On a narrow screen the menu is opened first."""
-    nav = page.get_by_role("navigation", name="Main")
+    On a narrow screen the menu is opened first. Staff: navigation="Staff console"."""
+    nav = page.get_by_role("navigation", name=navigation)
     menu = nav.locator("summary")
     # Before the stylesheet applies, the closed <details> shows its summary at any width.
     page.wait_for_load_state("load")

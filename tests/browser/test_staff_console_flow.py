@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_no_axe_violations, sign_in_staff
+from tests.browser.conftest import assert_no_axe_violations, open_section, sign_in_staff
 
 TODAY = date.today()
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"
@@ -33,8 +33,7 @@ def any_page(request, page, browser):
 def test_search_record_grant(any_page, live_server):
     page = any_page
     sign_in_staff(page, live_server)
-    page.get_by_role("navigation", name="Staff console").get_by_role(
-        "link", name="Candidates").click()
+    open_section(page, "Candidates", "Staff console")
     expect(page.get_by_role("heading", level=1, name="Candidates")).to_be_visible()
     page.get_by_label("Login ID, email, name, registration number or verification code").fill(
         "núñez")
@@ -59,8 +58,7 @@ def test_import_dry_run_then_apply(any_page, live_server, tmp_path):
         f"CSCO40000001,new.person@example.org,New,Person,200-301,BROWSER-1,Pass,{TODAY}\n"
     )
     sign_in_staff(page, live_server)
-    page.get_by_role("navigation", name="Staff console").get_by_role(
-        "link", name="Imports").click()
+    open_section(page, "Imports", "Staff console")
     expect(page.get_by_role("heading", level=1, name="Imports")).to_be_visible()
     page.get_by_label("Exam results").check()
     page.get_by_label("CSV file").set_input_files(str(csv_file))
@@ -76,8 +74,7 @@ def test_import_dry_run_then_apply(any_page, live_server, tmp_path):
 def test_merge_from_the_case(any_page, live_server):
     page = any_page
     sign_in_staff(page, live_server)
-    page.get_by_role("navigation", name="Staff console").get_by_role(
-        "link", name="Support cases").click()
+    open_section(page, "Support cases", "Staff console")
     expect(page.get_by_role("heading", level=1, name="Support cases")).to_be_visible()
     page.get_by_role("link", name="SC-").first.click()
     expect(page.get_by_role("heading", level=1, name="Case SC-")).to_be_visible()
@@ -92,8 +89,7 @@ def test_merge_from_the_case(any_page, live_server):
 def test_mark_a_kit_sent(any_page, live_server):
     page = any_page
     sign_in_staff(page, live_server, "fulfillment")
-    page.get_by_role("navigation", name="Staff console").get_by_role(
-        "link", name="Fulfillment").click()
+    open_section(page, "Fulfillment", "Staff console")
     expect(page.get_by_role("heading", level=1, name="Fulfillment")).to_be_visible()
     first = page.locator(".kit-queue > li").first
     code = first.locator("h2 code").inner_text()
@@ -118,8 +114,7 @@ def test_review_a_ce_submission(any_page, live_server, app, db):
     db.close()  # the live server's threads use their own connections
     page = any_page
     sign_in_staff(page, live_server)
-    page.get_by_role("navigation", name="Staff console").get_by_role(
-        "link", name="CE review").click()
+    open_section(page, "CE review", "Staff console")
     expect(page.get_by_role("heading", name="Waiting for review (1)")).to_be_visible()
     page.get_by_role("link", name="Cisco Live session BRKENS-2000").click()
     expect(page.get_by_role("heading", level=1, name="CE activity")).to_be_visible()
@@ -136,13 +131,12 @@ def test_review_a_ce_submission(any_page, live_server, app, db):
 def test_every_console_page_passes_axe(page, live_server, console_errors):
     sign_in_staff(page, live_server, "admin")
     assert_no_axe_violations(page)
-    nav = page.get_by_role("navigation", name="Staff console")
     for name in ("Candidates", "Support cases", "CE review", "Imports", "Fulfillment",
                  "Catalog", "Audit log", "Staff accounts"):
-        nav.get_by_role("link", name=name).click()
+        open_section(page, name, "Staff console")
         expect(page.get_by_role("heading", level=1, name=name, exact=False)).to_be_visible()
         assert_no_axe_violations(page)
-    nav.get_by_role("link", name="Candidates").click()
+    open_section(page, "Candidates", "Staff console")
     expect(page.get_by_role("heading", level=1, name="Candidates")).to_be_visible()
     page.get_by_label("Login ID, email, name, registration number or verification code").fill(
         "CSCO10000000")
@@ -157,7 +151,7 @@ def test_every_console_page_passes_axe(page, live_server, console_errors):
     page.get_by_role("link", name="Revoke CCNA", exact=True).click()
     expect(page.get_by_role("heading", level=1, name="Revoke")).to_be_visible()
     assert_no_axe_violations(page)
-    nav.get_by_role("link", name="Support cases").click()
+    open_section(page, "Support cases", "Staff console")
     expect(page.get_by_role("heading", level=1, name="Support cases")).to_be_visible()
     page.get_by_role("link", name="SC-").first.click()
     expect(page.get_by_role("heading", level=1, name="Case SC-")).to_be_visible()
