@@ -200,3 +200,23 @@ def test_imported_credits_and_unknown_ids_are_404(staff_client, submission):
     assert client.get(f"{QUEUE}/{imported.id}").status_code == 404
     assert client.get(f"{QUEUE}/999999").status_code == 404
     assert client.get("/staff/ce-submissions/evidence/999999").status_code == 404
+
+
+def test_the_queue_is_paged_oldest_first(staff_client, app, submission, monkeypatch):
+    from certportal.web.blueprints import staff as console
+
+    monkeypatch.setattr(console, "CE_PAGE_SIZE", 1)
+    checked = ce_submissions.check_submission(
+        john().id, name="Second activity", provider="Cisco Live",
+        activity_on=TODAY.isoformat(), points="5",
+        uploads=[Upload("second.pdf", PDF)], today=TODAY,
+        max_points=app.config["CE_SUBMISSION_MAX_POINTS"])
+    ce_submissions.submit(john().id, checked, upload_dir=app.config["UPLOAD_DIR"], today=TODAY)
+    client = staff_client("auditor")
+    first, second = client.get(QUEUE).text, client.get(f"{QUEUE}?page=2").text
+    assert "Waiting for review (2)" in first and "Waiting for review (2)" in second
+    assert "Cisco Live session BRKENS-2000" in first and "Second activity" not in first
+    assert f'rel="next" href="{QUEUE}?page=2"' in first
+    assert "Second activity" in second and f'rel="prev" href="{QUEUE}?page=1"' in second
+    assert 'rel="next"' not in second
+    assert client.get(f"{QUEUE}?page=nonsense").status_code == 200

@@ -748,13 +748,23 @@ class RejectForm(FlaskForm):
                message=f"Use at most {ce_submissions.REASON_MAX_LENGTH} characters.")])
 
 
+CE_PAGE_SIZE = 50
+
+
 @bp.get("/ce-submissions")
 @staff_only(*READERS)
 def ce_submissions_queue():
-    """Self-submitted CE activities waiting for a decision, oldest first."""
-    pending = list(ce_submissions.pending_submissions())
+    """Self-submitted CE activities waiting for a decision, oldest first, a page at a time."""
+    try:
+        page_number = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page_number = 1
+    queue = ce_submissions.pending_submissions()
+    rows = list(queue.limit(CE_PAGE_SIZE + 1).offset((page_number - 1) * CE_PAGE_SIZE))
+    pending = rows[:CE_PAGE_SIZE]
     return render_page(
         "staff/ce_submissions.html", "content", section="ce", pending=pending,
+        waiting=queue.count(), page=page_number, has_next=len(rows) > CE_PAGE_SIZE,
         evidence=ce_submissions.evidence_of_credits(credit.id for credit in pending),
         can_act=staff.has_role(current_staff(), *SUPPORT),
     )
