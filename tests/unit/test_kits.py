@@ -2,7 +2,7 @@
 once, exactly one claim of a free kit, payments settled once, fulfillment, earnings."""
 
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -307,11 +307,16 @@ def test_a_declined_attempt_is_listed_once(db):
     placed = order(candidate(), ["CCIE-EI-PLAQUE"])
     FulfillmentOrder.update(payment_intent_id="pi_declined", payment_attempt=1).where(
         FulfillmentOrder.id == placed.id).execute()
-    assert kits.record_decline(placed, "pi_declined")
+    when = datetime(2026, 3, 4, 5, 6, 7)
+    assert kits.record_decline(placed, "pi_declined", now=when)
     assert not kits.record_decline(placed, "pi_declined")
     [row] = EcommerceTransaction.select().where(EcommerceTransaction.order == placed)
-    assert (row.status, row.amount_cents) == ("Declined", 7500)
-    assert FulfillmentOrder.get_by_id(placed.id).status == "awaiting_payment"
+    assert (row.status, row.amount_cents, row.currency) == ("Declined", 7500, "USD")
+    assert (row.item_count, row.payment_method, row.reference) == (1, "card", "pi_declined")
+    assert row.description == "Kit purchase" and row.occurred_at == when
+    after = FulfillmentOrder.get_by_id(placed.id)
+    assert (after.status, after.payment_intent_id, after.updated_at) == (
+        "awaiting_payment", "", when)
 
 
 def test_cancelling_an_unpaid_order_gives_its_free_kit_back(db):
@@ -324,6 +329,40 @@ def test_cancelling_an_unpaid_order_gives_its_free_kit_back(db):
     assert prices(mei)["CCNA-CERT"] == 0
     with pytest.raises(kits.OrderNotPayable):
         kits.cancel_order(placed, gateway=None, today=TODAY)
+
+
+class PaidMeanwhile:
+    """A provider whose open attempt was paid just before the candidate cancelled."""
+
+    def __init__(self, order_row):
+        self.order_row = order_row
+
+    def cancel_intent(self, intent_id):
+        return paid(self.order_row)
+
+
+def test_cancelling_an_order_paid_meanwhile_submits_it_instead(db):
+    placed = order(candidate(), ["CCIE-EI-PLAQUE"])
+    FulfillmentOrder.update(payment_intent_id=f"pi_test_{placed.reference}",
+                            payment_attempt=1).where(FulfillmentOrder.id == placed.id).execute()
+    told = []
+    assert not kits.cancel_order(placed, PaidMeanwhile(placed), today=TODAY,
+                                 notify=told.append)
+    assert FulfillmentOrder.get_by_id(placed.id).status == "submitted"
+    assert [line.status for line in kits.lines_of(placed)] == ["queued"]
+    assert [row.id for row in told] == [placed.id]
+    with pytest.raises(kits.OrderNotPayable, match="^submitted$"):
+        kits.cancel_order(placed, None, today=TODAY)
+
+
+def test_the_newest_order_fills_the_shipping_form_whatever_its_row_number(db):
+    john = candidate()
+    first = order(john, ["CCIE-EI-PLAQUE"])
+    order(john, ["CCNA-CERT"], seen=prices(john))
+    FulfillmentOrder.update(ship_to={**first.ship_to, "city": "Durham"},
+                            created_at=datetime(2099, 1, 1)).where(
+        FulfillmentOrder.id == first.id).execute()
+    assert kits.last_ship_to(john)["city"] == "Durham"
 
 
 # -- fulfillment ----------------------------------------------------------------------------
@@ -372,6 +411,23 @@ def test_history_lists_kits_sent_for_fulfillment_newest_first(db):
         ("CCNA (Certificate)", "complete"),
     ]
     assert kits.fulfillment_history(candidate("CSCO10000001")) == []
+
+
+def test_history_orders_by_queue_date_keeps_kits_cancelled_in_the_queue_not_unpaid_ones(db):
+    from certportal.domain import fulfillment_queue
+
+    john = candidate()
+    claimed = order(john, ["SPEC-ENCOR-CERT"])
+    [line] = kits.lines_of(claimed)
+    OrderLine.update(queued_on=date(2001, 1, 1)).where(OrderLine.id == line.id).execute()
+    fulfillment_queue.cancel_line(OrderLine.get_by_id(line.id), None, reason="Misprinted",
+                                  staff_user=None, today=TODAY)
+    unpaid = order(john, ["CCIE-EI-PLAQUE"])
+    kits.cancel_order(unpaid, gateway=None, today=TODAY)
+    history = kits.fulfillment_history(john)
+    assert [(row.id, row.status) for row in history][-1] == (line.id, "cancelled")
+    assert not [row for row in history if row.order_id == unpaid.id]
+    assert len(history) == 5
 
 
 # -- earnings -------------------------------------------------------------------------------
