@@ -821,31 +821,52 @@ def record_earnings(candidate, events: Iterable[CertificationEvent], *,
     Without `congratulate` (no message can be rendered here) the earnings are recorded
     unannounced, for `congratulate_pending` to announce.
     """
-    recorded = []
+    starts = []
     for event in events:
         held = event.candidate_certification
         kind = _earning_kind(event, held)
-        if kind is None:
-            continue
-        items = _earning_items(held.certification_id, kind)
+        if kind is not None:
+            starts.append((event, held, kind))
+    if not starts:
+        return []
+    # One catalog query for the candidate's events, not one per event: an import reacts for
+    # every candidate it touches.
+    kits_of = _kits_by_certification({held.certification_id for _, held, _ in starts})
+    recorded = []
+    for event, held, kind in starts:
+        items = _earning_items(kits_of.get(held.certification_id, []), kind)
         if kind == "recertified" and not items:
             continue  # renewing brings no new kit: nothing to claim, nothing to say here
         earning = _record_earning(held, candidate, event.occurred_on, kind)
         if earning is None:
             continue
-        for item in items:
-            KitEntitlement.create(earning=earning, candidate=candidate, item=item)
+        if items:
+            KitEntitlement.insert_many(
+                [{"earning": earning.id, "candidate": candidate.id, "item": item.id}
+                 for item in items]
+            ).execute()
         recorded.append(earning)
         if congratulate is not None:
             _congratulate(candidate, earning, items, congratulate)
     return recorded
 
 
-def _earning_items(certification_id: int, kind: str) -> list[FulfillmentItem]:
-    items = FulfillmentItem.select().where(FulfillmentItem.certification == certification_id)
+def _kits_by_certification(certification_ids) -> dict[int, list[FulfillmentItem]]:
+    """The catalog's kits of these certifications, each list in catalog order."""
+    kits_of: dict[int, list[FulfillmentItem]] = {}
+    for item in (FulfillmentItem.select()
+                 .where(FulfillmentItem.certification.in_(list(certification_ids)))
+                 .order_by(FulfillmentItem.id)):
+        kits_of.setdefault(item.certification_id, []).append(item)
+    return kits_of
+
+
+def _earning_items(kits: list[FulfillmentItem], kind: str) -> list[FulfillmentItem]:
+    """The kits an earning brings at their initial price: all of them for a certification
+    earned, those the catalog marks free on recertification for a renewal."""
     if kind == "recertified":
-        items = items.where(FulfillmentItem.free_on_recertification == True)  # noqa: E712
-    return list(items.order_by(FulfillmentItem.id))
+        return [item for item in kits if item.free_on_recertification]
+    return list(kits)
 
 
 def _congratulate(candidate, earning, items, congratulate: Notify) -> None:
@@ -878,7 +899,8 @@ def congratulate_pending(congratulate: Notify, *, today: date, limit: int = 1000
                 CertificationEarning.id == earning.id
             ).execute()
             continue
-        _congratulate(earning.candidate, earning, _earning_items(held.certification_id,
-                                                                 earning.kind), congratulate)
+        kits = _kits_by_certification([held.certification_id]).get(held.certification_id, [])
+        _congratulate(earning.candidate, earning, _earning_items(kits, earning.kind),
+                      congratulate)
         sent += 1
     return sent
