@@ -18,6 +18,13 @@ def guide_date(value: date | datetime | None, empty: str = "n/a") -> str:
     return f"{value.year:04d}-{MONTH_ABBREVIATIONS[value.month - 1]}-{value.day:02d}"
 
 
+def guide_month(value: date | datetime | None, empty: str = "n/a") -> str:
+    """A month the way the guide's kit history prints it: December 2019."""
+    if value is None:
+        return empty
+    return f"{MONTH_NAMES[value.month - 1]} {value.year}"
+
+
 def long_date(value: date | datetime | None) -> str:
     """Tuesday, December 10, 2019 (the guide's transcript email)."""
     if value is None:

@@ -7,12 +7,12 @@ from flask import current_app, g, url_for
 from flask_wtf.csrf import generate_csrf
 
 from certportal.domain import certificates, logos, requirements, status, transcripts
-from certportal.formatting import guide_date, long_date, money
+from certportal.formatting import guide_date, guide_month, long_date, money
 from certportal.web.htmx import is_partial_request
 from certportal.web.login import home_url
 from certportal.web.navigation import CANDIDATE_SECTIONS, section_url, staff_sections
 
-__all__ = ["guide_date", "long_date", "money", "init_app"]
+__all__ = ["guide_date", "guide_month", "long_date", "money", "init_app"]
 
 
 def pdf_certificate_available(held) -> bool:
@@ -76,6 +76,7 @@ def _globals():
 
 def init_app(app):
     app.add_template_filter(guide_date)
+    app.add_template_filter(guide_month)
     app.add_template_filter(long_date)
     app.add_template_filter(money)
     app.add_template_filter(label)

@@ -3,13 +3,19 @@
 from datetime import date
 
 from certportal.domain.demo import add_months
-from certportal.web.templating import guide_date, long_date, money
+from certportal.web.templating import guide_date, guide_month, long_date, money
 
 
 def test_guide_date_format():
     assert guide_date(date(2020, 2, 1)) == "2020-Feb-01"
     assert guide_date(None) == "n/a"
     assert guide_date(None, "Never") == "Never"
+
+
+def test_guide_month_as_the_kit_history_prints_it():
+    assert guide_month(date(2019, 12, 8)) == "December 2019"
+    assert guide_month(date(2019, 1, 31)) == "January 2019"
+    assert guide_month(None) == "n/a"
 
 
 def test_long_date_matches_the_transcript_email():

@@ -84,6 +84,10 @@ def test_history_shows_every_kit_with_the_guides_columns(candidate_client, db):
     assert f"<code>{code[:4]}-{code[4:8]}-{code[8:12]}-{code[12:]}</code>" in page
     assert "CCNA (Certificate)" in page and "Complete" in page
     assert "Please allow 6-8 weeks for processing and shipping" in page
+    # The guide prints months ("December 2019"), the exact day kept for machines.
+    queued = line.queued_on
+    assert (f'<td data-label="Queued"><time datetime="{queued.isoformat()}">'
+            f'{queued:%B} {queued.year}</time></td>') in page
 
 
 def test_history_of_a_candidate_without_kits_says_so(client):
