@@ -63,6 +63,16 @@ def console_errors(page):
     return errors
 
 
+@pytest.fixture(params=[True, False], ids=["js", "no-js"])
+def any_page(request, browser):
+    """The same test with JavaScript on and off; `page.javascript` says which."""
+    context = browser.new_context(java_script_enabled=request.param)
+    page = context.new_page()
+    page.javascript = request.param
+    yield page
+    context.close()
+
+
 @pytest.fixture
 def no_js_page(browser):
     context = browser.new_context(java_script_enabled=False)

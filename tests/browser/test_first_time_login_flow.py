@@ -27,14 +27,6 @@ def live_server(live_server, app):
     return live_server
 
 
-@pytest.fixture(params=[True, False], ids=["js", "no-js"])
-def any_page(request, browser):
-    context = browser.new_context(java_script_enabled=request.param)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def open_newest_email_link(page, base, subject):
     page.goto(f"{base}/dev/outbox/")
     page.get_by_role("link", name=subject).first.click()

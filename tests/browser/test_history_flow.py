@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, log_in_through_the_form, open_section
@@ -10,15 +9,6 @@ from tests.browser.conftest import assert_accessible, log_in_through_the_form, o
 
 def first_registration_number(page) -> str:
     return page.locator("#exam-table tbody tr").first.locator("td").nth(2).inner_text()
-
-
-@pytest.fixture(params=[True, False], ids=["js", "no-js"])
-def any_page(request, browser):
-    context = browser.new_context(java_script_enabled=request.param)
-    page = context.new_page()
-    page.javascript = request.param
-    yield page
-    context.close()
 
 
 def test_sort_by_clicking_headers_and_go_back(any_page, live_server):

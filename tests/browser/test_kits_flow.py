@@ -24,15 +24,6 @@ PLAQUE = "CCIE Enterprise Infrastructure Plaque"
 SUBMITTED = "The following fulfillment have been successfully purchased and submitted"
 
 
-@pytest.fixture(params=[True, False], ids=["js", "no-js"])
-def any_page(request, browser):
-    context = browser.new_context(java_script_enabled=request.param)
-    page = context.new_page()
-    page.javascript = request.param
-    yield page
-    context.close()
-
-
 @pytest.fixture
 def paying(app_config, stripe_settings, localstripe):
     """The portal under test pays through localstripe, whose events reach its webhook."""

@@ -18,15 +18,6 @@ def app_config(app_config, tmp_path):
     return app_config
 
 
-@pytest.fixture(params=[True, False], ids=["js", "no-js"])
-def any_page(request, browser):
-    context = browser.new_context(java_script_enabled=request.param)
-    page = context.new_page()
-    page.javascript = request.param
-    yield page
-    context.close()
-
-
 def check_axe(page):
     """axe runs in the page, so only where scripts run; the same markup is served to both."""
     if page.javascript:
