@@ -12,12 +12,12 @@ from certportal.domain.lifecycle import add_months
 from certportal.models import (
     Candidate,
     CandidateCertification,
-    Certification,
     Exam,
     ExamResult,
     ExpiryReminder,
     OutgoingEmail,
 )
+from tests import factories
 
 MEI = "CSCO10000001"
 
@@ -27,15 +27,7 @@ def candidate(login_id=MEI):
 
 
 def held(login_id=MEI, code="CCNA"):
-    return (
-        CandidateCertification.select()
-        .join(Certification)
-        .where(
-            (CandidateCertification.candidate == candidate(login_id))
-            & (Certification.code == code)
-        )
-        .get()
-    )
+    return factories.held(code, login_id)
 
 
 def run(app, day: date, *extra):

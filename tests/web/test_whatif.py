@@ -14,21 +14,16 @@ from certportal.domain.planner import plans_for
 from certportal.domain.whatif import WhatIfError, what_if_exam
 from certportal.models import (
     ALL_MODELS,
-    Candidate,
-    CandidateCertification,
     CeCredit,
-    Certification,
     Exam,
 )
+from tests.factories import candidate, held
 
 TODAY = date.today()
 # The database is the test's own copy; a what-if must leave it as it was for every example.
 FIXTURE_CHECK = [HealthCheck.function_scoped_fixture]
 LOGINS = ("CSCO10000000", "CSCO10000001", "CSCO10000002")
 
-
-def candidate(login_id="CSCO10000000"):
-    return Candidate.get(Candidate.login_id == login_id)
 
 
 def snapshot() -> dict:
@@ -40,21 +35,10 @@ def snapshot() -> dict:
     return tables
 
 
-def held(login_id, code):
-    return (
-        CandidateCertification.select()
-        .join(Certification)
-        .where(
-            (CandidateCertification.candidate == candidate(login_id))
-            & (Certification.code == code)
-        )
-        .get()
-    )
-
 
 def test_passing_350_401_today_would_recertify_and_renew(db):
     john = candidate()
-    ccna = held("CSCO10000000", "CCNA")
+    ccna = held("CCNA")
     before = snapshot()
     outcome = what_if_exam(john.id, "350-401", TODAY)
     assert snapshot() == before
@@ -93,13 +77,13 @@ def test_a_what_if_never_writes(db, login_id, exam_code, days):
 
 def test_a_what_if_inside_a_transaction_rolls_back_only_its_own_work(db):
     john = candidate()
-    expires = held("CSCO10000000", "CCNA").expires_on
+    expires = held("CCNA").expires_on
     with database.atomic():
         john.job_title = "Changed in the outer transaction"
         john.save()
         what_if_exam(john.id, "350-401", TODAY)
         assert candidate().job_title == "Changed in the outer transaction"
-    assert held("CSCO10000000", "CCNA").expires_on == expires
+    assert held("CCNA").expires_on == expires
     assert candidate().job_title == "Changed in the outer transaction"
 
 
@@ -110,7 +94,7 @@ def test_plan_n_more_is_what_the_stored_recompute_needs(db, points):
     CCNA; one point fewer does not."""
     john = candidate()
     with database.atomic() as transaction:
-        cycle_start = held("CSCO10000000", "CCNA").cycle_started_on
+        cycle_start = held("CCNA").cycle_started_on
         for n, value in enumerate(points):
             _credit(john, value, cycle_start + timedelta(days=1 + n), f"given-{n}")
         recompute(john, TODAY)
@@ -119,18 +103,18 @@ def test_plan_n_more_is_what_the_stored_recompute_needs(db, points):
             transaction.rollback()
             return
         steps = [step.points for step in plan.ways[1].credit_steps]
-        expires = held("CSCO10000000", "CCNA").expires_on
+        expires = held("CCNA").expires_on
         with database.atomic() as fewer:
             for n, value in enumerate([*steps[:-1], steps[-1] - 1]):
                 if value:
                     _credit(john, value, TODAY, f"fewer-{n}")
             recompute(john, TODAY)
-            assert held("CSCO10000000", "CCNA").expires_on == expires
+            assert held("CCNA").expires_on == expires
             fewer.rollback()
         for n, value in enumerate(steps):
             _credit(john, value, TODAY, f"plan-{n}")
         recompute(john, TODAY)
-        assert held("CSCO10000000", "CCNA").expires_on > expires
+        assert held("CCNA").expires_on > expires
         transaction.rollback()
 
 
