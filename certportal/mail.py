@@ -81,6 +81,29 @@ def queue_email(*, kind: str, to: str, subject: str, text: str, html: str = "",
     return message
 
 
+def queue_emails(messages) -> list[int]:
+    """Store many messages for delivery at once (one INSERT per thousand); returns their ids
+    in the order given. Each message is a dict of queue_email's keyword arguments
+    (`candidate` an id or None). For jobs that queue thousands (expiry reminders)."""
+    from certportal.domain.bulk import insert_rows_returning_ids
+
+    outbox = OutgoingEmail
+    fields = (outbox.kind, outbox.to_address, outbox.subject, outbox.body_text,
+              outbox.body_html, outbox.candidate, outbox.status, outbox.attempts,
+              outbox.last_error, outbox.created_at)
+    # The columns queue_email leaves to the model's defaults, with the same values.
+    defaults = (outbox.status.default, outbox.attempts.default, outbox.last_error.default,
+                utcnow())
+    ids = insert_rows_returning_ids(outbox, fields, [
+        (message["kind"], message["to"], message["subject"], message["text"],
+         message.get("html", ""), message.get("candidate"), *defaults)
+        for message in messages
+    ])
+    if has_request_context():
+        g.setdefault("queued_email_ids", []).extend(ids)
+    return ids
+
+
 def build_message(message: OutgoingEmail) -> EmailMessage:
     """The MIME message for a stored email: plain text, and HTML when there is one."""
     config = current_app.config

@@ -16,7 +16,7 @@ from certportal.domain import accounts, kits, mapping, support
 from certportal.domain import transcripts as transcript_rules
 from certportal.domain.planner import deadline_text
 from certportal.formatting import guide_date, long_date, money
-from certportal.mail import queue_email
+from certportal.mail import queue_email, queue_emails
 from certportal.models import utcnow
 from certportal.web.navigation import absolute_section_url, absolute_url, public_transcript_url
 
@@ -330,25 +330,52 @@ def kit_complete(line) -> None:
 # --- Keeping certifications ----------------------------------------------------------------
 
 
-def expiry_reminder(reminder) -> int:
-    """An expiry reminder (domain/reminders.DueReminder) with the certification's plan.
-    Candidates can turn these off in Settings, unlike service messages."""
-    if reminder.days_before == 0:
-        when = subject_when = "today"
-    else:
-        when = f"on {deadline_text(reminder.expires_on, reminder.today)}"
-        subject_when = f"on {guide_date(reminder.expires_on)}"
-    return _queue_rendered(
-        "expiry_reminder",
-        kind="expiry_reminder",
-        to=reminder.email,
-        subject=f"{_system()}: {reminder.name} expires {subject_when}",
-        candidate=reminder.candidate_id,
-        reminder=reminder,
-        when=when,
-        certification_url=absolute_url("certifications.detail", code=reminder.code),
-        settings_url=absolute_url("personal.settings"),
-    )
+def expiry_reminders(reminders) -> list[int]:
+    """Expiry reminders (domain/reminders.DueReminder), each with its certification's plan,
+    queued with one INSERT; returns their ids in the same order. Candidates can turn these
+    off in Settings, unlike service messages.
+
+    A catch-up run queues a hundred thousand: the templates are looked up and the context
+    processors run once for all, as render_template would for each, and each certification's
+    link is built once.
+    """
+    app = current_app._get_current_object()
+    shared = {"settings_url": absolute_url("personal.settings")}
+    app.update_template_context(shared)
+    shared.setdefault("program_name", _program())
+    text_template = app.jinja_env.get_template("email/expiry_reminder.txt")
+    html_template = app.jinja_env.get_template("email/expiry_reminder.html")
+    system = _system()
+    certification_urls: dict[str, str] = {}
+    messages = []
+    for reminder in reminders:
+        if reminder.days_before == 0:
+            when = subject_when = "today"
+        else:
+            when = f"on {deadline_text(reminder.expires_on, reminder.today)}"
+            subject_when = f"on {guide_date(reminder.expires_on)}"
+        if reminder.code not in certification_urls:
+            certification_urls[reminder.code] = absolute_url(
+                "certifications.detail", code=reminder.code
+            )
+        context = {
+            **shared,
+            "candidate": reminder.candidate_id,
+            "reminder": reminder,
+            "when": when,
+            "certification_url": certification_urls[reminder.code],
+        }
+        messages.append(
+            {
+                "kind": "expiry_reminder",
+                "to": reminder.email,
+                "subject": f"{system}: {reminder.name} expires {subject_when}",
+                "text": text_template.render(context),
+                "html": html_template.render(context),
+                "candidate": reminder.candidate_id,
+            }
+        )
+    return queue_emails(messages)
 
 
 def ce_submission_reviewed(outcome) -> int:

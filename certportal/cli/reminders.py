@@ -32,7 +32,7 @@ def reminders_send(today):
     base_url = current_app.config["BASE_URL"]
     # Links in the emails are built like a request's, on BASE_URL.
     with current_app.test_request_context("/", base_url=base_url), database.connection_context():
-        run = send_due_reminders(day, notifications.expiry_reminder)
+        run = send_due_reminders(day, notifications.expiry_reminders)
         sent, failed = deliver(run.email_ids) if current_app.config["MAIL_URL"] else (0, 0)
     click.echo(str(run))
     if current_app.config["MAIL_URL"]:

@@ -20,24 +20,65 @@ _TO_READABLE = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789ABCD
 CHUNK = 1000
 
 
-def insert_rows(model, fields: Sequence, rows: Sequence[tuple]) -> None:
+def _insert_sql(model, fields: Sequence, values: str) -> str:
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {values}'  # noqa: S608
+
+
+def insert_rows(
+    model, fields: Sequence, rows: Sequence[tuple], *, skip_duplicates: bool = False
+) -> None:
     """INSERT rows (tuples in `fields` order) into `model`'s table, CHUNK rows a call.
 
-    Values go to the driver as they are: ids, text, numbers, dates, datetimes, None.
+    Values go to the driver as they are: ids, text, numbers, dates, datetimes, None. With
+    `skip_duplicates`, a row that would break a unique key is left out (ON CONFLICT DO
+    NOTHING, on both engines); on PostgreSQL it first waits for another transaction that
+    inserted the same key, so exactly one of two concurrent writers gets each row.
     """
     if not rows:
         return
-    marker = database.param
-    columns = ", ".join(f'"{field.column_name}"' for field in fields)
-    placeholders = ", ".join([marker] * len(fields))
-    table = model._meta.table_name
-    sql = f'INSERT INTO "{table}" ({columns}) VALUES ({placeholders})'  # noqa: S608 (model names)
+    placeholders = ", ".join([database.param] * len(fields))
+    sql = _insert_sql(model, fields, f"({placeholders})")
+    if skip_duplicates:
+        sql += " ON CONFLICT DO NOTHING"
     cursor = database.cursor()
     # Peewee's wrapper, as its own queries get: a driver's error (sqlite3's or psycopg's
     # IntegrityError, DataError …) reaches callers as peewee's class of the same name.
     with peewee.__exception_wrapper__:
         for start in range(0, len(rows), CHUNK):
             cursor.executemany(sql, rows[start : start + CHUNK])
+
+
+def insert_rows_returning_ids(model, fields: Sequence, rows: Sequence[tuple]) -> list[int]:
+    """insert_rows that returns the new rows' ids, in the rows' order: one multi-row
+    INSERT … RETURNING per chunk (both engines; a driver's executemany returns no rows)."""
+    ids: list[int] = []
+    # Bound values per statement stay far below SQLite's limit of 32,766.
+    per_statement = max(1, min(CHUNK, 30_000 // max(len(fields), 1)))
+    row_marks = "(" + ", ".join([database.param] * len(fields)) + ")"
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        sql = _insert_sql(model, fields, ", ".join([row_marks] * len(chunk)))
+        sql += f' RETURNING "{model._meta.primary_key.column_name}"'
+        params = [value for row in chunk for value in row]
+        # Both engines number one INSERT's rows in the order of its VALUES (SQLite's next
+        # rowid, PostgreSQL's sequence), though RETURNING promises no order: sorted, the
+        # ids follow the rows.
+        ids.extend(sorted(row[0] for row in database.execute_sql(sql, params).fetchall()))
+    return ids
+
+
+def update_rows(field, values_by_id: Sequence[tuple]) -> None:
+    """Set `field` row by row, from (value, row id) pairs: one prepared UPDATE for all."""
+    if not values_by_id:
+        return
+    model, marker = field.model, database.param
+    sql = (
+        f'UPDATE "{model._meta.table_name}" SET "{field.column_name}" = {marker}'  # noqa: S608
+        f' WHERE "{model._meta.primary_key.column_name}" = {marker}'
+    )
+    with peewee.__exception_wrapper__:
+        database.cursor().executemany(sql, values_by_id)
 
 
 def column_in(field, values: Sequence) -> SQL:

@@ -9,6 +9,7 @@ nothing here writes (the what-if, which runs the real recompute, lives in domain
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -381,11 +382,16 @@ def outlook(rules: list[Rule], facts: Facts, today: date, code: str) -> Outlook:
     return Outlook(tree_kind, progress, planner.plan(code), planner.credits_toward(code))
 
 
-def plan_from_facts(rules: list[Rule], facts: Facts, today: date) -> dict[str, CertificationPlan]:
-    """Every active certification's plan, in the program's order, from facts and rules."""
+def plan_from_facts(
+    rules: list[Rule], facts: Facts, today: date, codes: Collection[str] | None = None
+) -> dict[str, CertificationPlan]:
+    """Every active certification's plan, in the program's order, from facts and rules; only
+    those of `codes` when given (a reminder needs one)."""
     planner = _Planner(rules, facts, today)
     plans = {}
     for rule in rules:
+        if codes is not None and rule.code not in codes:
+            continue
         plan = planner.plan(rule.code)
         if plan is not None:
             plans[rule.code] = plan

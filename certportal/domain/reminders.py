@@ -14,8 +14,10 @@ timer) and safe however it is run:
   recertified (or renewed) certification's old cycle is never due again; a revoked or expired
   one is not active.
 - Honours the candidate's Settings answer (expiry_reminders).
-- Scales: one index range scan over (status, expires_on) in keyset batches, the batch's
-  facts read in a few queries, the reminders written with one INSERT per batch.
+- Scales: one index range scan over (status, expires_on) in keyset batches; per batch, the
+  facts read in a few indexed queries, one replay per candidate for the plans of the
+  certifications reminded, and three statements to write: the reminders (the claim), their
+  emails, and the links between them.
 No Flask: the caller passes `notify`, which queues the email (certportal.notifications).
 """
 
@@ -29,6 +31,7 @@ from datetime import date, timedelta
 from peewee import Tuple
 
 from certportal.db import database
+from certportal.domain.bulk import insert_rows, update_rows
 from certportal.domain.planner import CertificationPlan, plan_from_facts
 from certportal.models import (
     Candidate,
@@ -36,6 +39,7 @@ from certportal.models import (
     Certification,
     ExpiryReminder,
     OutgoingEmail,
+    utcnow,
 )
 
 # Days before the expiration date; 0 is the day it expires (its last active day).
@@ -155,22 +159,32 @@ def _recorded(rows) -> dict[tuple[int, date], int]:
     return recorded
 
 
-def _plans(candidate_ids: set[int], today: date, rules) -> dict[int, dict]:
+def _plans(wanted, today: date, rules) -> dict[int, CertificationPlan | None]:
+    """Each wanted reminder's plan by certification row id: one read of the batch's facts,
+    one replay per candidate, only the plans of the certifications being reminded."""
     from certportal.domain.certifications import load_facts
 
-    facts = load_facts(sorted(candidate_ids))
-    return {cid: plan_from_facts(rules, facts[cid], today) for cid in candidate_ids}
+    codes_of: dict[int, set[str]] = {}
+    for row, _ in wanted:
+        codes_of.setdefault(row[1], set()).add(row[3])
+    facts = load_facts(sorted(codes_of))
+    plans = {
+        candidate_id: plan_from_facts(rules, facts[candidate_id], today, codes)
+        for candidate_id, codes in codes_of.items()
+    }
+    return {row[0]: plans[row[1]].get(row[3]) for row, _ in wanted}
 
 
 def send_due_reminders(
     today: date,
-    notify: Callable[[DueReminder], int],
+    notify: Callable[[list[DueReminder]], list[int]],
     batch: int = BATCH,
 ) -> ReminderRun:
     """Record and send every reminder due on `today`; see the module's docstring.
 
-    `notify(reminder)` queues the email and returns the OutgoingEmail id; it runs inside the
-    batch's transaction, so a reminder is recorded exactly when its email is queued.
+    `notify(reminders)` queues their emails and returns the OutgoingEmail ids in the same
+    order; it runs inside the batch's transaction, so a reminder is recorded exactly when its
+    email is queued.
     """
     from certportal.domain.certifications import load_rules
 
@@ -197,54 +211,56 @@ def send_due_reminders(
 
 
 def _claim_and_send(wanted, today, notify, rules, run: ReminderRun) -> None:
-    token = secrets.token_hex(16)
+    token, now = secrets.token_hex(16), utcnow()
     # Worked out before the transaction, which then holds SQLite's write lock only briefly.
-    plans = _plans({row[1] for row, _ in wanted}, today, rules)
+    plans = _plans(wanted, today, rules)
     with database.atomic():
-        ExpiryReminder.insert_many(
-            [
-                {
-                    ExpiryReminder.candidate_certification: row[0],
-                    ExpiryReminder.expires_on: row[2],
-                    ExpiryReminder.days_before: window,
-                    ExpiryReminder.sent_on: today,
-                    ExpiryReminder.run_token: token,
-                }
-                for row, window in wanted
-            ]
-        ).on_conflict_ignore().execute()
+        insert_rows(
+            ExpiryReminder,
+            (
+                ExpiryReminder.candidate_certification,
+                ExpiryReminder.expires_on,
+                ExpiryReminder.days_before,
+                ExpiryReminder.sent_on,
+                ExpiryReminder.run_token,
+                ExpiryReminder.created_at,
+            ),
+            [(row[0], row[2], window, today, token, now) for row, window in wanted],
+            skip_duplicates=True,
+        )
         claimed = dict(
             ExpiryReminder.select(ExpiryReminder.candidate_certification, ExpiryReminder.id)
             .where(ExpiryReminder.run_token == token)
             .tuples()
         )
         run.already_sent += len(wanted) - len(claimed)
-        mine = [(row, window) for row, window in wanted if row[0] in claimed]
-        links = []
-        for row, window in mine:
-            held_id, candidate_id, expires_on, code, name, abbreviation = row[:6]
-            reminder = DueReminder(
-                reminder_id=claimed[held_id],
-                candidate_id=candidate_id,
-                candidate_certification_id=held_id,
+        due = [
+            DueReminder(
+                reminder_id=claimed[row[0]],
+                candidate_id=row[1],
+                candidate_certification_id=row[0],
                 email=row[6],
                 first_name=row[7],
                 last_name=row[8],
-                code=code,
-                name=f"{name} ({abbreviation})",
-                expires_on=expires_on,
+                code=row[3],
+                name=f"{row[4]} ({row[5]})",
+                expires_on=row[2],
                 days_before=window,
                 today=today,
-                plan=plans[candidate_id].get(code),
+                plan=plans[row[0]],
             )
-            email_id = notify(reminder)
-            links.append((reminder.reminder_id, email_id))
-            run.email_ids.append(email_id)
-        for reminder_id, email_id in links:
-            ExpiryReminder.update(outgoing_email=email_id).where(
-                ExpiryReminder.id == reminder_id
-            ).execute()
-        run.sent += len(mine)
+            for row, window in wanted
+            if row[0] in claimed
+        ]
+        if not due:
+            return
+        email_ids = notify(due)
+        update_rows(
+            ExpiryReminder.outgoing_email,
+            [(email_id, r.reminder_id) for r, email_id in zip(due, email_ids, strict=True)],
+        )
+        run.email_ids.extend(email_ids)
+        run.sent += len(due)
 
 
 def cancel_stale_reminders(held_ids) -> int:

@@ -135,7 +135,7 @@ def test_overlapping_runs_send_each_reminder_once(app, db):
         try:
             with app.test_request_context("/", base_url="http://localhost"):
                 barrier.wait()
-                reminders.send_due_reminders(day, notifications.expiry_reminder, batch=1)
+                reminders.send_due_reminders(day, notifications.expiry_reminders, batch=1)
         except Exception as error:  # noqa: BLE001 (reported below)
             errors.append(error)
         finally:
@@ -285,6 +285,32 @@ def test_recompute_withdraws_the_old_cycles_queued_reminder_by_itself(app, db):
     # A recompute that changes nothing leaves everything as it is.
     recompute(candidate(), day)
     assert OutgoingEmail.get_by_id(pending.id).status == "withdrawn"
+
+
+def test_one_run_gives_each_reminder_its_own_email_and_plan(app, db):
+    """Due certifications of several candidates, two of them one candidate's, are sent in one
+    batch: every reminder is linked to the email that names its certification, goes to its
+    candidate and carries the plan the certification's page shows."""
+    from certportal.domain.planner import plans_for
+
+    day = held(factories.JOHN, "CCIE-EI").expires_on - timedelta(days=7)
+    run(app, day)
+    reminders_sent = list(ExpiryReminder.select().order_by(ExpiryReminder.id))
+    owners = {(r.candidate_certification.candidate.login_id,
+               r.candidate_certification.certification.code) for r in reminders_sent}
+    assert {(factories.JOHN, "CCIE-EI"), (factories.JOHN, "SPEC-ENCOR"), (MEI, "CCNA")} <= owners
+    assert len(reminders_sent) == len(owners)
+    for reminder in reminders_sent:
+        held_row = reminder.candidate_certification
+        owner, code = held_row.candidate, held_row.certification.code
+        email = OutgoingEmail.get_by_id(reminder.outgoing_email_id)
+        assert email.candidate_id == owner.id
+        assert email.to_address == owner.email
+        assert f"{held_row.certification.display_name} expires on" in email.subject
+        assert f"{held_row.expires_on:%Y}-{held_row.expires_on:%b}" in email.subject
+        plan = plans_for(owner.id, day)[code]
+        assert f"To keep it: {plan.summary}" in " ".join(email.body_text.split())
+        assert reminder.days_before == reminders.due_window((held_row.expires_on - day).days)
 
 
 def test_a_batchs_facts_are_read_through_each_candidates_index(db):
