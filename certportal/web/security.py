@@ -170,4 +170,11 @@ def init_app(app):
     app.before_request(_check_request_input)
     csrf.init_app(app)
     limiter.init_app(app)
+    # The portal sets no limit for the whole application: every limit belongs to a view and
+    # is checked by that view's decorator (fallback to memory and recovery included). The
+    # extension's own before-request pass would look up, on every request, limits that
+    # cannot exist.
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:
+        hooks.remove(limiter._check_request_limit)
     app.after_request(_set_security_headers)
