@@ -177,6 +177,10 @@ ENVIRONMENT = DATABASE + (
     Setting("MAPPING_ADDRESS_RATE_LIMIT", "3 per 15 minutes;10 per day"),
     # Transcript emails a candidate may send in 24 hours, so sharing cannot be used to spam.
     Setting("TRANSCRIPT_EMAILS_PER_DAY", "20", _count),
+    # Public transcript and badge pages each process keeps as it last rendered them, to answer
+    # third parties again without rendering while the page's facts are unchanged (a few
+    # kilobytes each; 0 turns this off).
+    Setting("PUBLIC_PAGES_KEPT", "2000", _count),
     # Public transcript pages (/t/<id>) per IP, so ids cannot be guessed nor views inflated.
     Setting("TRANSCRIPT_RATE_LIMIT", "60 per minute;600 per hour"),
     # The verification page, its QR link and the JSON API together, per IP, so codes cannot

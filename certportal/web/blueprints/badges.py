@@ -4,6 +4,7 @@ status lists and the achievements (/badges/issuer, /badges/status/<n>, …)."""
 
 import hashlib
 import json
+import re
 from datetime import date
 
 from flask import (
@@ -22,6 +23,7 @@ from wtforms import BooleanField
 from certportal.documents import artwork
 from certportal.documents.badges import bake_png, bake_svg
 from certportal.domain import badges
+from certportal.web import public_answers
 from certportal.web.errors import render_error
 from certportal.web.htmx import redirect_after_post, render_page
 from certportal.web.login import candidate_required, current_candidate
@@ -188,6 +190,7 @@ def public(badge_id: str):
     if found is None:
         return _unavailable()
     etag = found.content_tag(today)
+    public_answers.offer(etag)
     if request.if_none_match.contains(etag):
         response = make_response("", 304)
     else:
@@ -209,6 +212,20 @@ def public(badge_id: str):
         ))
     response.set_etag(etag)
     return _public_headers(response, found.searchable)
+
+
+def _current_public_page(badge_id: str) -> public_answers.Seen | None:
+    today = _today()
+    found = badges.find_public(badge_id, today)
+    return None if found is None else public_answers.Seen(found.content_tag(today))
+
+
+public_answers.register(public_answers.PublicPage(
+    path=re.compile(r"/badges/([^/]+)"),
+    limit_setting="BADGE_RATE_LIMIT",
+    limit_scope="badge-pages",
+    current=_current_public_page,
+))
 
 
 @bp.get("/badges/<badge_id>/credential.json")

@@ -1,6 +1,7 @@
 """Transcripts (guide section 8): create and edit in place, share, and the public page."""
 
 import json
+import re
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request, url_for
@@ -22,7 +23,7 @@ from certportal.domain import badges
 from certportal.domain import transcripts as rules
 from certportal.domain.certifications import by_group
 from certportal.domain.mapping import is_email_address
-from certportal.web import navigation
+from certportal.web import navigation, public_answers
 from certportal.web.errors import render_error
 from certportal.web.htmx import redirect_after_post, render_page
 from certportal.web.login import candidate_required, current_candidate
@@ -402,24 +403,42 @@ def _is_owner(transcript) -> bool:
             and current_user.account.id == transcript.candidate_id)
 
 
+def _shown(public_id: str, today: date):
+    """(transcript, state, what it lists, its tag): the public page's rule, shared with the
+    answers given in front of Flask (public_answers)."""
+    transcript = rules.find_public(public_id)
+    state = rules.public_state(transcript, today)
+    if state != rules.AVAILABLE:
+        return transcript, state, [], None
+    certifications = rules.listed_certifications(transcript, today)
+    return transcript, state, certifications, rules.content_tag(transcript, certifications, today)
+
+
+def _record_view(transcript, address: str, user_agent: str) -> None:
+    rules.record_view(transcript, current_app.config["SECRET_KEY"], address, user_agent)
+
+
+def _current_public_page(public_id: str) -> public_answers.Seen | None:
+    transcript, _state, _listed, tag = _shown(public_id, _today())
+    if tag is None:
+        return None
+    return public_answers.Seen(tag, lambda environ: _record_view(
+        transcript, environ.get("REMOTE_ADDR") or "", environ.get("HTTP_USER_AGENT", "")))
+
+
 @bp.get("/t/<public_id>")
 @limiter.limit(configured_limit("TRANSCRIPT_RATE_LIMIT"))
 def public(public_id: str):
     """A transcript as a third party sees it, without logging in."""
-    today = _today()
-    transcript = rules.find_public(public_id)
-    state = rules.public_state(transcript, today)
+    transcript, state, certifications, etag = _shown(public_id, _today())
     if state != rules.AVAILABLE:
         expired = state == rules.EXPIRED
         body = render_template("transcripts/unavailable.html", expired=expired)
         return _public_headers(make_response(body, 410 if expired else 404))
-    certifications = rules.listed_certifications(transcript, today)
-    etag = rules.content_tag(transcript, certifications, today)
     # A HEAD (link checkers, previews) reads no transcript: only a GET is a view. The owner
     # looking at their own page (the View link) is not a third party's view either.
     if request.method == "GET" and not _is_owner(transcript):
-        rules.record_view(transcript, current_app.config["SECRET_KEY"],
-                          request.remote_addr or "", request.user_agent.string)
+        _record_view(transcript, request.remote_addr or "", request.user_agent.string)
     if request.if_none_match.contains(etag):
         response = make_response("", 304)
     else:
@@ -435,7 +454,16 @@ def public(public_id: str):
         )
         response = make_response(body)
     response.set_etag(etag)
+    public_answers.offer(etag)
     return _public_headers(response)
+
+
+public_answers.register(public_answers.PublicPage(
+    path=re.compile(r"/t/([^/]+)"),
+    limit_setting="TRANSCRIPT_RATE_LIMIT",
+    limit_scope="transcripts.public",
+    current=_current_public_page,
+))
 
 
 @bp.get("/t/<public_id>/clr.json")

@@ -1,10 +1,13 @@
 """Public verification by code: a page for people, JSON for employers' systems."""
 
+import hashlib
+import re
 from datetime import date
 
 from flask import Blueprint, jsonify, request
 
 from certportal.domain import certificates
+from certportal.web import public_answers
 from certportal.web.htmx import render_page
 from certportal.web.security import configured_limit, limiter
 
@@ -31,13 +34,16 @@ def _not_for_search_engines(response):
 
 
 def _answer(typed: str | None):
-    """(status, context) for a typed code: the answer, the neutral answer, or the error."""
+    """(status, context, tag) for a typed code: the answer, the neutral answer, or the error;
+    the tag changes whenever the answer would."""
     try:
         code = certificates.normalize_code(typed)
     except certificates.CodeError as error:
-        return 422, {"code_error": str(error), "typed": typed or ""}
-    result = certificates.verify(code, date.today())
-    return 200, {"result": result, "checked": True, "typed": certificates.group_code(code)}
+        return 422, {"code_error": str(error), "typed": typed or ""}, None
+    today = date.today()
+    result = certificates.verify(code, today)
+    tag = hashlib.sha256(repr((code, today, result)).encode()).hexdigest()[:32]
+    return 200, {"result": result, "checked": True, "typed": certificates.group_code(code)}, tag
 
 
 def _render(status: int, **context):
@@ -54,7 +60,7 @@ def index():
     """Verify a certification: the form, and the answer for ?code=."""
     if "code" not in request.args:
         return _render(200)
-    status, context = _answer(request.args["code"])
+    status, context, _tag = _answer(request.args["code"])
     return _render(status, **context)
 
 
@@ -62,8 +68,23 @@ def index():
 @verification_limit
 def by_code(code: str):
     """The page a certificate's QR code opens: the answer with the code filled in."""
-    status, context = _answer(code)
+    status, context, tag = _answer(code)
+    if tag is not None:
+        public_answers.offer(tag)
     return _render(status, **context)
+
+
+def _current_answer(code: str) -> public_answers.Seen | None:
+    _status, _context, tag = _answer(code)
+    return None if tag is None else public_answers.Seen(tag)
+
+
+public_answers.register(public_answers.PublicPage(
+    path=re.compile(r"/verify/([^/]+)"),
+    limit_setting="VERIFICATION_RATE_LIMIT",
+    limit_scope="verification",
+    current=_current_answer,
+))
 
 
 @bp.get("/api/v1/verifications/<code>")
