@@ -35,8 +35,7 @@ PAGE_BUDGET = 0.60
 REVALIDATE_BUDGET = 0.90
 P99_BUDGET_MS = 20.0
 UNREFUSED_RATE_LIMIT = "100000000 per minute"
-# A fixed key: the figures do not depend on it, and a failed run can be replayed.
-BENCH_SIGNING_KEY = "z3u2en7t5LR2WtQH5PfsxwQUFeBTVzt3tkm4tKsQMDGzNjfH"
+BENCH_SIGNING_KEY = harness.BENCH_SIGNING_KEY
 BASE_URL = "http://127.0.0.1"
 
 

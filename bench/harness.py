@@ -164,6 +164,11 @@ def database_url(database: Path | str) -> str:
     return database if isinstance(database, str) else f"sqlite:///{database}"
 
 
+# The badge signing key of bench and soak servers. A fixed key: the figures do not depend on
+# it, and a failed run can be replayed.
+BENCH_SIGNING_KEY = "z3u2en7t5LR2WtQH5PfsxwQUFeBTVzt3tkm4tKsQMDGzNjfH"
+
+
 def portal_env(database: Path | str, **extra) -> dict:
     """Environment for the portal in production mode on a SQLite file or a database URL."""
     return {

@@ -51,10 +51,11 @@ def prepare(url: str, users: int) -> dict:
     """The dataset, `users` candidates who can log in and consent to verification, their
     certifications worked out, and the verification codes to look up."""
     from certportal.db import bind, database, release_connections
+    from certportal.domain import badges
     from certportal.domain.certificates import verify
     from certportal.domain.certifications import recompute_many
     from certportal.domain.passwords import hash_password
-    from certportal.models import Candidate, CandidateCertification
+    from certportal.models import Candidate, CandidateCertification, IssuedCredential
 
     seconds = dataset.generate_postgres(url, CANDIDATES)
     print(f"dataset: {CANDIDATES:,} candidates on PostgreSQL by COPY in {seconds:.1f} s",
@@ -67,15 +68,25 @@ def prepare(url: str, users: int) -> dict:
         ids = [person.id for person in people]
         Candidate.update(password_hash=hash_password(PASSWORD), mapped_at=datetime.now(),
                          verification_consent=True).where(Candidate.id.in_(ids)).execute()
+        # Badges as the server issues them: its settings, its key.
+        badges.configure(badges.BadgeSettings.from_config(
+            {"BASE_URL": "http://127.0.0.1", "PROGRAM_NAME": "Cisco",
+             "BADGE_SIGNING_KEY": harness.BENCH_SIGNING_KEY}))
         recompute_many(ids, date.today())
+        badges.issue_missing()
         codes = [code for (code,) in CandidateCertification
                  .select(CandidateCertification.verification_code).tuples()
                  if code and verify(code, date.today()) is not None]
+        badge_paths = [f"/badges/{badge_id}" for (badge_id,) in CandidateCertification
+                       .select(CandidateCertification.badge_id).join(IssuedCredential)
+                       .where(CandidateCertification.candidate.in_(ids)).distinct().tuples()]
     release_connections()
     if not codes:
         raise SystemExit("no verifiable certification in the soak dataset")
+    if not badge_paths:
+        raise SystemExit("no badge in the soak dataset")
     return {"logins": [person.login_id for person in people], "password": PASSWORD,
-            "codes": codes[:200]}
+            "codes": codes[:200], "badge_paths": badge_paths[:200]}
 
 
 class MailSink:
@@ -226,6 +237,7 @@ def main(argv=None) -> int:
             "DATABASE_URL": cluster.url, "RATELIMIT_STORAGE_URI": redis.url,
             "MAIL_URL": sink.url, "SECRET_KEY": "soak-secret-key-not-for-production",
             "CERTPORTAL_ENV": "production",
+            "BADGE_SIGNING_KEY": harness.BENCH_SIGNING_KEY,
             # Locust plays a proxy: each simulated client sends its own address.
             "TRUSTED_PROXIES": "1",
             # Candidates email more often than real ones; the daily cap is not under test.

@@ -21,6 +21,7 @@ import uuid
 from itertools import count, cycle
 
 from locust import HttpUser, between, events, task
+from locust.clients import HttpSession
 
 CONFIG = json.loads(open(os.environ["SOAK_CONFIG"]).read())  # noqa: SIM115, PTH123
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -31,9 +32,8 @@ PAGES = ["/", "/certifications/", "/testing-history/", "/testing-history/agreeme
          "/personal-info/", "/personal-info/settings"]
 SORT_KEYS = ["code", "exam", "registration", "grade", "date", "expires"]
 SEARCHES = ["cisco", "live", "partner", "skillsoft", "2021", "zzz"]
-# Badge pages come with the badges feature: add their paths here (a public badge view counts
-# like a transcript view) and the task below starts requesting them.
-BADGE_PATHS: list[str] = []
+# Public badge pages of the simulated candidates (bench/soak.py issues their badges).
+BADGE_PATHS: list[str] = CONFIG.get("badge_paths", [])
 
 logins = cycle(CONFIG["logins"])
 user_numbers = count(1)
@@ -69,6 +69,10 @@ class SimulatedCandidate(HttpUser):
         self.login_id = next(logins)
         self.client.headers["X-Forwarded-For"] = f"10.0.{number // 250}.{number % 250 + 1}"
         self.own_transcripts: list[str] = []
+        # Third parties' requests (public transcripts and badges) carry no session cookie,
+        # as a reader who was sent a link has none.
+        self.third_party = HttpSession(base_url=self.host,
+                                       request_event=self.environment.events.request, user=self)
         self.log_in()
         self.create_transcript()
 
@@ -170,8 +174,8 @@ class SimulatedCandidate(HttpUser):
         if etag:
             headers["If-None-Match"] = etag
         viewer = f"{address} {agent}"
-        with self.client.get(f"/t/{public_id}", headers=headers, name="/t/[id]",
-                             catch_response=True) as answer:
+        with self.third_party.get(f"/t/{public_id}", headers=headers, name="/t/[id]",
+                                  catch_response=True) as answer:
             if answer.status_code in (200, 304):
                 LEDGER["view_requests"] += 1
                 LEDGER["viewers"].setdefault(public_id, set()).add(viewer)
@@ -184,7 +188,9 @@ class SimulatedCandidate(HttpUser):
     @task(1)
     def view_badge(self):
         if BADGE_PATHS:
-            self.client.get(random.choice(BADGE_PATHS), name="/badges/[id]")
+            address = f"192.168.{random.randrange(256)}.{random.randrange(1, 255)}"
+            self.third_party.get(random.choice(BADGE_PATHS), name="/badges/[id]",
+                                 headers={"X-Forwarded-For": address})
 
     @task(3)
     def verify(self):
