@@ -37,6 +37,7 @@ from peewee import JOIN
 
 from certportal.db import database
 from certportal.domain import audit, credentials, signing, status_list
+from certportal.domain.bulk import insert_rows
 from certportal.domain.requirements import node_label
 from certportal.domain.transcripts import listed_certifications, shown_name
 from certportal.models import (
@@ -293,29 +294,55 @@ def _issue_chunk(ids: list[int], settings: BadgeSettings, now: datetime | None) 
         return 0
     now = _aware(now or datetime.now(UTC)).replace(microsecond=0)
     names = certification_names()
+    issued_at, created_at = now.replace(tzinfo=None), utcnow()
     with database.atomic():
         BadgeSigningKey.insert(
             public_key=settings.public_key, created_at=utcnow()
         ).on_conflict_ignore().execute()
         positions = allocate_status_indexes(len(due))
+        # Signing is per credential; the rows are written together (an import issues many).
+        rows = []
         for held, status_index in zip(due, positions, strict=True):
             credential = _signed_credential(held, status_index, settings, names, now)
-            new = IssuedCredential.create(
-                candidate_certification=held.id,
-                credential_id=credential["id"],
-                status_index=status_index,
-                valid_from=held.active_on,
-                valid_until=held.expires_on,
-                issued_at=now.replace(tzinfo=None),
-                signing_key=settings.public_key,
-                document=json.dumps(credential, ensure_ascii=False, separators=(",", ":")),
-            )
-            previous = current.get(held.id)
-            if previous is not None:
-                IssuedCredential.update(superseded_by=new.id).where(
-                    IssuedCredential.id == previous.id
-                ).execute()
+            rows.append((
+                held.id, credential["id"], status_index, held.active_on, held.expires_on,
+                issued_at, settings.public_key,
+                json.dumps(credential, ensure_ascii=False, separators=(",", ":")), created_at,
+            ))
+        insert_rows(IssuedCredential, ISSUED_FIELDS, rows)
+        _supersede({current[held.id].id: status_index
+                    for held, status_index in zip(due, positions, strict=True)
+                    if held.id in current})
     return len(due)
+
+
+ISSUED_FIELDS = (
+    IssuedCredential.candidate_certification,
+    IssuedCredential.credential_id,
+    IssuedCredential.status_index,
+    IssuedCredential.valid_from,
+    IssuedCredential.valid_until,
+    IssuedCredential.issued_at,
+    IssuedCredential.signing_key,
+    IssuedCredential.document,
+    IssuedCredential.created_at,
+)
+
+
+def _supersede(successors: dict[int, int]) -> None:
+    """Point each replaced credential (id) to the one issued after it (its status index,
+    unique, names it)."""
+    if not successors:
+        return
+    new_ids = dict(
+        IssuedCredential.select(IssuedCredential.status_index, IssuedCredential.id)
+        .where(IssuedCredential.status_index.in_(list(successors.values())))
+        .tuples()
+    )
+    for old_id, status_index in successors.items():
+        IssuedCredential.update(superseded_by=new_ids[status_index]).where(
+            IssuedCredential.id == old_id
+        ).execute()
 
 
 def _signed_credential(held, status_index, settings, names, now) -> dict:
@@ -337,12 +364,14 @@ def _signed_credential(held, status_index, settings, names, now) -> dict:
 NOT_ISSUING_EVENTS = ("expired", "revoked")
 
 
-def after_certification_events(candidate: Candidate, events) -> None:
-    """The engine's reaction (domain/reactions.py): a certification earned, granted,
-    recertified or renewed gets its new credential."""
+def after_certification_events(changes) -> None:
+    """The engine's reaction (domain/reactions.py), for every (candidate, events) of a
+    recompute chunk at once: a certification earned, granted, recertified or renewed gets
+    its new credential."""
     issue_current(
         {
             event.candidate_certification_id
+            for _, events in changes
             for event in events
             if event.kind not in NOT_ISSUING_EVENTS
         }

@@ -368,8 +368,8 @@ def _replace_histories(histories: dict[int, list[tuple]], stored_events, now) ->
 
 def _react_to_new_events(stored_events, changed_events) -> None:
     """Tell the features (domain/reactions.py) about the history events this pass added,
-    once per candidate. A changed history is rewritten whole, so the added events are the
-    new history less the stored one."""
+    every candidate of the chunk at once. A changed history is rewritten whole, so the added
+    events are the new history less the stored one."""
     added: dict[int, Counter] = {}
     for row_id, events in changed_events.items():
         new = Counter(events) - Counter(stored_events.get(row_id, []))
@@ -390,8 +390,10 @@ def _react_to_new_events(stored_events, changed_events) -> None:
             wanted[key] -= 1
             by_candidate[event.candidate_certification.candidate_id].append(event)
     candidates = Candidate.select().where(column_in(Candidate.id, list(by_candidate)))
-    for candidate in sorted(candidates, key=lambda candidate: candidate.id):
-        reactions.after_certification_events(candidate, by_candidate[candidate.id])
+    reactions.after_certification_events_of_many(
+        [(candidate, by_candidate[candidate.id])
+         for candidate in sorted(candidates, key=lambda candidate: candidate.id)]
+    )
 
 
 def _store_credit_usage(stored_usage, desired_usage, certification_ids, held_ids) -> None:

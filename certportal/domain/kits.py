@@ -31,11 +31,13 @@ from peewee import IntegrityError
 
 from certportal.db import database
 from certportal.domain.addresses import ShippingAddress
+from certportal.domain.bulk import CHUNK, as_date, column_in, insert_rows
 from certportal.domain.certificates import CodeError, new_verification_code, normalize_code
 from certportal.domain.status import is_current
 from certportal.formatting import money
 from certportal.models import (
     CandidateCertification,
+    Certification,
     CertificationEarning,
     CertificationEvent,
     EcommerceTransaction,
@@ -788,66 +790,115 @@ def _earning_kind(event: CertificationEvent, held: CandidateCertification) -> st
     return None
 
 
-def _record_earning(held, candidate, earned_on: date, kind: str) -> CertificationEarning | None:
-    """A new earning, or None when this one is known (perhaps dated later: an earlier fact
-    arrived since, and the same earning now starts earlier)."""
-    known = (
-        CertificationEarning.select()
-        .where((CertificationEarning.held == held) & (CertificationEarning.kind == kind)
-               & (CertificationEarning.earned_on >= earned_on))
-        .order_by(CertificationEarning.earned_on)
-        .first()
-    )
-    if known is not None:
-        if known.earned_on != earned_on:
-            CertificationEarning.update(earned_on=earned_on).where(
-                CertificationEarning.id == known.id
-            ).execute()
-        return None
-    try:
-        with database.atomic():
-            return CertificationEarning.create(
-                held=held, candidate=candidate, earned_on=earned_on, kind=kind
-            )
-    except IntegrityError:
-        return None  # a concurrent recompute of the same candidate recorded it
-
-
-def record_earnings(candidate, events: Iterable[CertificationEvent], *,
+def record_earnings(changes: Iterable[tuple[object, Iterable[CertificationEvent]]], *,
                     congratulate: Notify | None = None) -> list[CertificationEarning]:
-    """The engine reaction: each new earning brings its kits at their initial price and one
-    congratulations message, `congratulate(candidate, earning, items)`. Idempotent.
+    """The engine reaction, for every (candidate, events) of a recompute chunk at once: each
+    new earning brings its kits at their initial price and one congratulations message,
+    `congratulate(candidate, earning, items)`. Idempotent. An import reacts for thousands of
+    candidates, so the whole chunk costs a few queries (the catalog's kits, the earnings
+    known, one insert of the new ones and one of their kits), whatever its size.
 
     Without `congratulate` (no message can be rendered here) the earnings are recorded
     unannounced, for `congratulate_pending` to announce.
     """
-    starts = []
-    for event in events:
-        held = event.candidate_certification
-        kind = _earning_kind(event, held)
-        if kind is not None:
-            starts.append((event, held, kind))
+    starts = {}  # (held id, earned on) -> (candidate, held, kind): one earning a date
+    for candidate, events in changes:
+        for event in events:
+            held = event.candidate_certification
+            kind = _earning_kind(event, held)
+            if kind is not None:
+                starts.setdefault((held.id, event.occurred_on), (candidate, held, kind))
     if not starts:
         return []
-    # One catalog query for the candidate's events, not one per event: an import reacts for
-    # every candidate it touches.
-    kits_of = _kits_by_certification({held.certification_id for _, held, _ in starts})
-    recorded = []
-    for event, held, kind in starts:
+    kits_of = _kits_by_certification({held.certification_id for _, held, _ in starts.values()})
+    wanted = []
+    for (_, earned_on), (candidate, held, kind) in starts.items():
         items = _earning_items(kits_of.get(held.certification_id, []), kind)
         if kind == "recertified" and not items:
             continue  # renewing brings no new kit: nothing to claim, nothing to say here
-        earning = _record_earning(held, candidate, event.occurred_on, kind)
-        if earning is None:
-            continue
-        if items:
-            KitEntitlement.insert_many(
-                [{"earning": earning.id, "candidate": candidate.id, "item": item.id}
-                 for item in items]
+        wanted.append((candidate, held, earned_on, kind, items))
+    new = _new_earnings(wanted)
+    recorded = _insert_earnings(new, announced=congratulate is not None)
+    insert_rows(
+        KitEntitlement,
+        (KitEntitlement.earning, KitEntitlement.candidate, KitEntitlement.item,
+         KitEntitlement.created_at),
+        [(earning.id, earning.candidate.id, item.id, earning.created_at)
+         for earning, items in recorded for item in items],
+    )
+    if congratulate is not None and recorded:
+        # The message names the certification: read once for the chunk, not once a message.
+        certifications = {
+            certification.id: certification
+            for certification in Certification.select().where(
+                Certification.id.in_(list({earning.held.certification_id
+                                           for earning, _ in recorded}))
+            )
+        }
+        for earning, items in recorded:
+            earning.held.certification = certifications[earning.held.certification_id]
+            congratulate(earning.candidate, earning, items)
+    return [earning for earning, _ in recorded]
+
+
+def _new_earnings(wanted: list[tuple]) -> list[tuple]:
+    """The wanted earnings not known yet. A known one dated later is the same earning: an
+    earlier fact arrived since, and it now starts earlier (its date moves)."""
+    if not wanted:
+        return []
+    known: dict[tuple[int, str], list] = {}
+    for earning_id, held_id, kind, earned_on in (
+        CertificationEarning.select(
+            CertificationEarning.id, CertificationEarning.held, CertificationEarning.kind,
+            CertificationEarning.earned_on,
+        )
+        .where(column_in(CertificationEarning.held,
+                         list({held.id for _, held, _, _, _ in wanted})))
+        .tuples()
+    ):
+        known.setdefault((held_id, kind), []).append((as_date(earned_on), earning_id))
+    new = []
+    for candidate, held, earned_on, kind, items in wanted:
+        later = sorted(known_on for known_on in known.get((held.id, kind), ())
+                       if known_on[0] >= earned_on)
+        if not later:
+            new.append((candidate, held, earned_on, kind, items))
+        elif later[0][0] != earned_on:
+            CertificationEarning.update(earned_on=earned_on).where(
+                CertificationEarning.id == later[0][1]
             ).execute()
-        recorded.append(earning)
-        if congratulate is not None:
-            _congratulate(candidate, earning, items, congratulate)
+    return new
+
+
+def _insert_earnings(new: list[tuple], *, announced: bool) -> list[tuple]:
+    """Insert the new earnings: [(earning, its kits)] of those this transaction recorded (a
+    concurrent recompute of the same candidate may have recorded one: it is left out).
+    `announced`: the caller sends each its congratulations now, so they are marked sent."""
+    now = utcnow()
+    by_key = {(held.id, earned_on): (candidate, held, kind, items)
+              for candidate, held, earned_on, kind, items in new}
+    recorded = []
+    rows = [
+        {"held": held.id, "candidate": candidate.id, "earned_on": earned_on, "kind": kind,
+         "congratulated_at": now if announced else None, "created_at": now}
+        for candidate, held, earned_on, kind, _ in new
+    ]
+    for start in range(0, len(rows), CHUNK):
+        for earning_id, held_id, earned_on in (
+            CertificationEarning.insert_many(rows[start : start + CHUNK])
+            .on_conflict_ignore()
+            .returning(CertificationEarning.id, CertificationEarning.held,
+                       CertificationEarning.earned_on)
+            .tuples()
+            .execute()
+        ):
+            candidate, held, kind, items = by_key[(held_id, as_date(earned_on))]
+            earning = CertificationEarning(
+                id=earning_id, held=held, candidate=candidate, earned_on=as_date(earned_on),
+                kind=kind, congratulated_at=now if announced else None, created_at=now,
+            )
+            recorded.append((earning, items))
+    recorded.sort(key=lambda pair: pair[0].id)
     return recorded
 
 

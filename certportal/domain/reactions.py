@@ -1,9 +1,13 @@
-"""What the portal does when a candidate's certifications change.
+"""What the portal does when candidates' certifications change.
 
-Recompute (and so grants and imports) calls after_certification_events() once per candidate
-whose certifications recorded new history events, inside the same transaction, after every
-change is written. Each feature adds one handler to HANDLERS. A handler must be idempotent:
-a recompute that changes nothing records no events, and the same change may come again.
+Recompute (and so grants and imports) calls after_certification_events_of_many() once per
+chunk of candidates whose certifications recorded new history events, inside the same
+transaction, after every change is written: an import of thousands of candidates runs each
+handler a few times, not once per candidate. A single candidate's change goes through the
+same handlers (after_certification_events). Each feature adds one handler to HANDLERS; a
+handler gets every (candidate, events) pair of the chunk at once. A handler must be
+idempotent: a recompute that changes nothing records no events, and the same change may
+come again.
 """
 
 from collections.abc import Callable, Sequence
@@ -11,7 +15,9 @@ from collections.abc import Callable, Sequence
 from certportal.domain import badges, kits, reminders
 from certportal.models import Candidate, CertificationEvent
 
-Handler = Callable[[Candidate, Sequence[CertificationEvent]], None]
+# One candidate and the history events a recompute added for them.
+Change = tuple[Candidate, Sequence[CertificationEvent]]
+Handler = Callable[[Sequence[Change]], None]
 
 
 def _no_announcement():
@@ -30,9 +36,9 @@ def configure(congratulations: Callable[[], kits.Notify | None]) -> None:
     _congratulations[0] = congratulations
 
 
-def _earnings(candidate: Candidate, events: Sequence[CertificationEvent]) -> None:
+def _earnings(changes: Sequence[Change]) -> None:
     """An earning brings its initial kits and one congratulations email."""
-    kits.record_earnings(candidate, events, congratulate=_congratulations[0]())
+    kits.record_earnings(changes, congratulate=_congratulations[0]())
 
 
 HANDLERS: list[Handler] = [
@@ -42,10 +48,16 @@ HANDLERS: list[Handler] = [
 ]
 
 
-def after_certification_events(candidate: Candidate, events: Sequence[CertificationEvent]) -> None:
-    """Run every handler for one candidate's new events (each event's
-    `candidate_certification` is loaded with it)."""
-    if not events:
+def after_certification_events_of_many(changes: Sequence[Change]) -> None:
+    """Run every handler once for these candidates' new events (each event's
+    `candidate_certification` is loaded with it); candidates without events are left out."""
+    changes = [(candidate, events) for candidate, events in changes if events]
+    if not changes:
         return
     for handler in HANDLERS:
-        handler(candidate, events)
+        handler(changes)
+
+
+def after_certification_events(candidate: Candidate, events: Sequence[CertificationEvent]) -> None:
+    """One candidate's new events: the same handlers, with a chunk of one."""
+    after_certification_events_of_many([(candidate, events)])

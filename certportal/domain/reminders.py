@@ -270,16 +270,10 @@ def cancel_stale_reminders(held_ids) -> int:
     held_ids = list(held_ids)
     if not held_ids:
         return 0
-    current = dict(
-        CandidateCertification.select(CandidateCertification.id, CandidateCertification.expires_on)
-        .where(
-            CandidateCertification.id.in_(held_ids) & (CandidateCertification.status == "active")
-        )
-        .tuples()
-    )
-    stale_emails = [
-        email_id
-        for held_id, expires_on, email_id in ExpiryReminder.select(
+    # The pending reminders first: most certifications an import touches have none, and
+    # then one query is the whole cost.
+    pending = list(
+        ExpiryReminder.select(
             ExpiryReminder.candidate_certification,
             ExpiryReminder.expires_on,
             ExpiryReminder.outgoing_email,
@@ -290,7 +284,19 @@ def cancel_stale_reminders(held_ids) -> int:
             & (OutgoingEmail.status == "pending")
         )
         .tuples()
-        if current.get(held_id) != expires_on
+    )
+    if not pending:
+        return 0
+    current = dict(
+        CandidateCertification.select(CandidateCertification.id, CandidateCertification.expires_on)
+        .where(
+            CandidateCertification.id.in_(list({held_id for held_id, _, _ in pending}))
+            & (CandidateCertification.status == "active")
+        )
+        .tuples()
+    )
+    stale_emails = [
+        email_id for held_id, expires_on, email_id in pending if current.get(held_id) != expires_on
     ]
     if not stale_emails:
         return 0
@@ -301,8 +307,11 @@ def cancel_stale_reminders(held_ids) -> int:
     )
 
 
-def after_certification_events(candidate, events) -> None:
-    """The engine's reaction (domain/reactions.py): a certification recertified, renewed,
-    revoked or expired has a new cycle or none, so its queued, undelivered reminders of the old
-    one are withdrawn. Idempotent: a withdrawn email is no longer pending."""
-    cancel_stale_reminders({event.candidate_certification_id for event in events})
+def after_certification_events(changes) -> None:
+    """The engine's reaction (domain/reactions.py), for every (candidate, events) of a
+    recompute chunk at once: a certification recertified, renewed, revoked or expired has a
+    new cycle or none, so its queued, undelivered reminders of the old one are withdrawn.
+    Idempotent: a withdrawn email is no longer pending."""
+    cancel_stale_reminders(
+        {event.candidate_certification_id for _, events in changes for event in events}
+    )

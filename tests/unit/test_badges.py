@@ -154,7 +154,7 @@ def test_recertification_issues_a_new_badge_and_supersedes_the_old(settings):
 
 
 def test_badges_are_issued_inside_the_engines_transaction(settings, monkeypatch):
-    def fail(candidate, events):
+    def fail(changes):
         raise RuntimeError("a later handler failed")
 
     monkeypatch.setattr(reactions, "HANDLERS", [*reactions.HANDLERS, fail])

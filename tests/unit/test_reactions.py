@@ -15,7 +15,9 @@ TODAY = date.today()
 def heard(db, monkeypatch):
     calls = []
     monkeypatch.setattr(
-        reactions, "HANDLERS", [lambda person, events: calls.append((person.login_id, events))]
+        reactions,
+        "HANDLERS",
+        [lambda changes: calls.extend((person.login_id, events) for person, events in changes)],
     )
     return calls
 
@@ -43,7 +45,7 @@ def test_a_rewritten_history_reports_only_the_events_it_added(heard):
 
 
 def test_a_failing_handler_undoes_the_engines_change(heard, monkeypatch):
-    def fail(candidate, events):
+    def fail(changes):
         raise RuntimeError("a handler failed")
 
     monkeypatch.setattr(reactions, "HANDLERS", [fail])
