@@ -31,7 +31,7 @@ from peewee import IntegrityError
 
 from certportal.db import database
 from certportal.domain.addresses import ShippingAddress
-from certportal.domain.bulk import CHUNK, as_date, column_in, insert_rows
+from certportal.domain.bulk import as_date, column_in, insert_new_rows, insert_rows
 from certportal.domain.certificates import CodeError, new_verification_code, normalize_code
 from certportal.domain.status import is_current
 from certportal.formatting import money
@@ -875,29 +875,27 @@ def _insert_earnings(new: list[tuple], *, announced: bool) -> list[tuple]:
     concurrent recompute of the same candidate may have recorded one: it is left out).
     `announced`: the caller sends each its congratulations now, so they are marked sent."""
     now = utcnow()
+    congratulated_at = now if announced else None
     by_key = {(held.id, earned_on): (candidate, held, kind, items)
               for candidate, held, earned_on, kind, items in new}
     recorded = []
-    rows = [
-        {"held": held.id, "candidate": candidate.id, "earned_on": earned_on, "kind": kind,
-         "congratulated_at": now if announced else None, "created_at": now}
-        for candidate, held, earned_on, kind, _ in new
-    ]
-    for start in range(0, len(rows), CHUNK):
-        for earning_id, held_id, earned_on in (
-            CertificationEarning.insert_many(rows[start : start + CHUNK])
-            .on_conflict_ignore()
-            .returning(CertificationEarning.id, CertificationEarning.held,
-                       CertificationEarning.earned_on)
-            .tuples()
-            .execute()
-        ):
-            candidate, held, kind, items = by_key[(held_id, as_date(earned_on))]
-            earning = CertificationEarning(
-                id=earning_id, held=held, candidate=candidate, earned_on=as_date(earned_on),
-                kind=kind, congratulated_at=now if announced else None, created_at=now,
-            )
-            recorded.append((earning, items))
+    for earning_id, held_id, earned_on in insert_new_rows(
+        CertificationEarning,
+        (CertificationEarning.held, CertificationEarning.candidate,
+         CertificationEarning.earned_on, CertificationEarning.kind,
+         CertificationEarning.congratulated_at, CertificationEarning.created_at),
+        [(held.id, candidate.id, earned_on, kind, congratulated_at, now)
+         for candidate, held, earned_on, kind, _ in new],
+        returning=(CertificationEarning.id, CertificationEarning.held,
+                   CertificationEarning.earned_on),
+    ):
+        earned_on = as_date(earned_on)
+        candidate, held, kind, items = by_key[(held_id, earned_on)]
+        earning = CertificationEarning(
+            id=earning_id, held=held, candidate=candidate, earned_on=earned_on, kind=kind,
+            congratulated_at=congratulated_at, created_at=now,
+        )
+        recorded.append((earning, items))
     recorded.sort(key=lambda pair: pair[0].id)
     return recorded
 

@@ -31,7 +31,7 @@ from datetime import date, timedelta
 from peewee import Tuple
 
 from certportal.db import database
-from certportal.domain.bulk import insert_rows, update_rows
+from certportal.domain.bulk import column_in, insert_rows, update_rows
 from certportal.domain.planner import CertificationPlan, plan_from_facts
 from certportal.models import (
     Candidate,
@@ -280,7 +280,7 @@ def cancel_stale_reminders(held_ids) -> int:
         )
         .join(OutgoingEmail)
         .where(
-            ExpiryReminder.candidate_certification.in_(held_ids)
+            column_in(ExpiryReminder.candidate_certification, held_ids)
             & (OutgoingEmail.status == "pending")
         )
         .tuples()
