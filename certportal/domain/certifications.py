@@ -18,7 +18,13 @@ from itertools import groupby
 from certportal.db import database
 from certportal.domain import audit, reactions
 from certportal.domain.accounts import login_id_key
-from certportal.domain.bulk import as_date, column_in, insert_rows, raw_tuples, readable_codes
+from certportal.domain.bulk import (
+    as_date,
+    column_in,
+    insert_rows,
+    raw_tuples,
+    readable_codes,
+)
 from certportal.domain.lifecycle import Facts, Grant, Replay, Rule
 from certportal.domain.requirements import Credit, ExamPass, NodeResult
 from certportal.models import (
@@ -622,13 +628,15 @@ def accept_by_taking_exams(first_exam_on: dict[int, date]) -> None:
     if agreement is None or not first_exam_on:
         return
     now = utcnow()
-    rows = [
-        {"candidate": candidate_id, "agreement": agreement.id, "accepted_on": taken_on,
-         "created_at": now}
-        for candidate_id, taken_on in first_exam_on.items()
-    ]
-    for start in range(0, len(rows), CHUNK):
-        AgreementAcceptance.insert_many(rows[start : start + CHUNK]).on_conflict_ignore().execute()
+    insert_rows(
+        AgreementAcceptance,
+        (AgreementAcceptance.candidate, AgreementAcceptance.agreement,
+         AgreementAcceptance.accepted_on, AgreementAcceptance.ip_address,
+         AgreementAcceptance.created_at),
+        [(candidate_id, agreement.id, taken_on, "", now)
+         for candidate_id, taken_on in first_exam_on.items()],
+        skip_duplicates=True,
+    )
 
 
 def acceptance_of(candidate: Candidate, agreement: Agreement) -> AgreementAcceptance | None:
