@@ -109,8 +109,10 @@ def effective_name_form(person, name_form: str) -> str:
 
 
 def shown_name(person, name_form: str) -> str:
-    """The name a transcript shows: its form of the name on record."""
-    return name_forms(person)[effective_name_form(person, name_form)]
+    """The name a transcript shows: its form of the name on record (as effective_name_form
+    chooses it, from one reading of the forms: the public page asks on every view)."""
+    forms = name_forms(person)
+    return forms[name_form if name_form in forms else DEFAULT_NAME_FORM]
 
 
 def closest_name_form(person, text: str) -> str:
