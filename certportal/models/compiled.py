@@ -155,7 +155,7 @@ class _RowBuilder:
             slot = slots.get(key, root)
             constructor = constructors[slot][1]
             plain = type(constructor.__dict__.get(column)) is FieldAccessor
-            columns.append((index, slot, column, _shortcut(converter), plain))
+            columns.append((index, slot, column, *_conversion(converter), plain))
         joins = [
             (slots.get(src), attr, slots.get(dest), is_outer, is_fk)
             for src, attr, dest, _is_dict, is_outer, is_fk in wrapper.src_to_dest
@@ -177,12 +177,14 @@ class _RowBuilder:
             instance.__rel__ = {}
             instances.append(instance)
         filled = [False] * len(instances)
-        for index, slot, column, converter, plain in self.columns:
+        for index, slot, column, python_type, convert, plain in self.columns:
             value = row[index]
             if value is not None:
                 filled[slot] = True
-            if converter is not None:
-                value = converter(value)
+                if convert is not None and type(value) is not python_type:
+                    value = convert(value)
+            elif convert is not None and python_type is None:
+                value = convert(value)
             if plain:
                 instances[slot].__data__[column] = value
             else:
@@ -234,39 +236,31 @@ _PYTHON_TYPES = {
 }
 
 
-def _shortcut(converter):
-    """The converter, skipped for values already of its field's type and for NULL (only for
-    peewee's own field classes, whose python_value returns such values as they are)."""
+def _conversion(converter) -> tuple[type | None, object]:
+    """(python type, conversion) for a column: with a type (peewee's own field classes), the
+    conversion is needed only for a value not of that type and never for NULL, which their
+    python_value returns as it is; without one, the converter runs on every value."""
     field = getattr(converter, "__self__", None)
     if isinstance(field, peewee.ForeignKeyField):
         field = field.rel_field
     python_type = _PYTHON_TYPES.get(type(field))
     if converter is None or python_type is None:
-        return converter
+        return None, converter
+    if python_type not in (datetime, date):
+        return python_type, converter
+    parsed_texts = {}
 
-    if python_type in (datetime, date):
-        parsed_texts = {}
+    def convert_text(value):
+        if type(value) is not str:
+            return converter(value)
+        parsed = parsed_texts.get(value)
+        if parsed is None:
+            if len(parsed_texts) >= PARSED_KEPT_PER_COLUMN:
+                parsed_texts.clear()
+            parsed = parsed_texts[value] = converter(value)
+        return parsed
 
-        def convert_text(value):
-            if value is None or type(value) is python_type:
-                return value
-            if type(value) is not str:
-                return converter(value)
-            parsed = parsed_texts.get(value)
-            if parsed is None:
-                if len(parsed_texts) >= PARSED_KEPT_PER_COLUMN:
-                    parsed_texts.clear()
-                parsed = parsed_texts[value] = converter(value)
-            return parsed
-
-        return convert_text
-
-    def convert(value):
-        if value is None or type(value) is python_type:
-            return value
-        return converter(value)
-
-    return convert
+    return python_type, convert_text
 
 
 def _same(mine, theirs, depth: int = 0) -> bool:

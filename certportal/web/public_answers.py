@@ -23,6 +23,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from threading import Lock
 
 from flask import Flask, request
@@ -56,7 +57,7 @@ class PublicPage:
     current: Callable[[str], Seen | None]
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Kept:
     """Flask's answer for a tag: a page (body) or, from a 304, only the headers."""
 
@@ -69,6 +70,13 @@ class _Kept:
     @property
     def has_etag(self) -> bool:
         return any(name.lower() == "etag" for name, _ in self.headers)
+
+    @cached_property
+    def not_modified_headers(self) -> list[tuple[str, str]]:
+        """The headers of a 304 for this answer: werkzeug drops the entity headers."""
+        headers = list(self.headers)
+        remove_entity_headers(headers)
+        return headers
 
 
 PAGES: list[PublicPage] = []
@@ -188,9 +196,7 @@ class PublicAnswers:
                 if not database.is_closed():
                     database.close()
         if not_modified:
-            headers = list(kept.headers)
-            remove_entity_headers(headers)
-            return "304 NOT MODIFIED", headers, b""
+            return "304 NOT MODIFIED", list(kept.not_modified_headers), b""
         return "200 OK", [*kept.headers, ("Content-Length", str(len(kept.body)))], kept.body
 
     def _through_flask(self, path: str, environ, start_response):
