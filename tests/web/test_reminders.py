@@ -49,6 +49,12 @@ def reminder_emails(login_id=MEI):
     )
 
 
+def windows_recorded(login_id=MEI, code="CCNA"):
+    """The windows recorded for a certification, smallest first."""
+    return sorted(r.days_before for r in ExpiryReminder.select().where(
+        ExpiryReminder.candidate_certification == held(login_id, code)))
+
+
 def test_due_window_is_the_most_recent_one_passed():
     assert reminders.due_window(181) is None
     assert reminders.due_window(180) == 180
@@ -96,31 +102,50 @@ def test_missed_days_send_only_the_most_recent_reminder(app, db):
     expires = held().expires_on
     output = run(app, expires - timedelta(days=85))
     assert "1 sent" in output or reminder_emails()
-    assert [r.days_before for r in ExpiryReminder.select().where(
-        ExpiryReminder.candidate_certification == held())] == [90]
+    assert windows_recorded() == [90]
     run(app, expires - timedelta(days=20))
     # Going back in time never sends an older window once a later one was sent.
     run(app, expires - timedelta(days=100))
     run(app, expires - timedelta(days=170))
-    assert sorted(r.days_before for r in ExpiryReminder.select().where(
-        ExpiryReminder.candidate_certification == held())) == [30, 90]
+    assert windows_recorded() == [30, 90]
     assert len(reminder_emails()) == 2
     # After the expiry day nothing is sent: the certification has expired.
     run(app, expires + timedelta(days=1))
     assert len(reminder_emails()) == 2
 
 
-def test_a_run_that_loses_the_race_sends_nothing(app, db, monkeypatch):
-    """Another run recorded the reminder after this one read: its insert is ignored."""
+def test_a_skipped_window_is_not_sent_later(app, db):
+    """180 days before, then 20 days before (the 90-day reminder missed): a run dated in
+    between afterwards does not send the 90-day one, which is older than the 30-day one."""
     expires = held().expires_on
-    day = expires - timedelta(days=30)
-    ExpiryReminder.create(candidate_certification=held(), expires_on=expires, days_before=30,
+    run(app, expires - timedelta(days=180))
+    run(app, expires - timedelta(days=20))
+    run(app, expires - timedelta(days=85))
+    assert windows_recorded() == [30, 180]
+    assert len(reminder_emails()) == 2
+
+
+def test_a_run_that_loses_the_race_sends_nothing(app, db, monkeypatch):
+    """Another run recorded the reminder after this one read: its insert is ignored, and the
+    run says so among the others it sent."""
+    from certportal import notifications
+
+    ccie = held(factories.JOHN, "CCIE-EI")  # the first to expire that day
+    day = held().expires_on - timedelta(days=180)
+    ExpiryReminder.create(candidate_certification=ccie, expires_on=ccie.expires_on,
+                          days_before=reminders.due_window((ccie.expires_on - day).days),
                           sent_on=day, run_token="another-run")
     monkeypatch.setattr(reminders, "_recorded", lambda rows: {})
-    run(app, day)
-    assert reminder_emails() == []
-    assert ExpiryReminder.select().where(
-        ExpiryReminder.candidate_certification == held()).count() == 1
+    with app.test_request_context("/", base_url="http://localhost"):
+        outcome = reminders.send_due_reminders(day, notifications.expiry_reminders, batch=1)
+    recorded = ExpiryReminder.select().where(ExpiryReminder.candidate_certification == ccie)
+    assert recorded.count() == 1
+    assert not OutgoingEmail.select().where(
+        (OutgoingEmail.candidate == ccie.candidate_id) & OutgoingEmail.subject.contains("CCIE")
+    ).exists()
+    assert outcome.already_sent == 1
+    assert outcome.sent == outcome.considered - 1 == len(outcome.email_ids) >= 3
+    assert len(reminder_emails()) == 1
 
 
 def test_overlapping_runs_send_each_reminder_once(app, db):
@@ -164,7 +189,11 @@ def test_turned_off_in_settings_sends_none(app, db):
     Candidate.update(expiry_reminders=False).where(Candidate.login_id == MEI).execute()
     expires = held().expires_on
     output = run(app, expires - timedelta(days=30))
-    assert "1 turned off by the candidate" in output
+    # Two other candidates' certifications are due that day too.
+    assert output == (
+        f"Expiry reminders for {expires - timedelta(days=30):%Y-%m-%d}: 2 sent, 0 already sent,"
+        " 1 turned off by the candidate, 3 certification(s) expiring within 180 days.\n"
+    )
     assert reminder_emails() == []
     # Turned on again: the reminder due now is sent.
     Candidate.update(expiry_reminders=True).where(Candidate.login_id == MEI).execute()
@@ -197,10 +226,33 @@ def test_recertifying_stops_the_reminders_of_the_old_cycle(app, db):
     assert held().expires_on == add_months(expires, 36)
     # The queued reminder of the old cycle was withdrawn (the engine's reaction), once.
     assert OutgoingEmail.get_by_id(pending.id).status == "withdrawn"
+    assert OutgoingEmail.get_by_id(pending.id).last_error == "The reminder no longer applies."
     assert reminders.cancel_stale_reminders([held().id]) == 0
     for days_before in (30, 7, 0):
         run(app, expires - timedelta(days=days_before))
     assert len(reminder_emails()) == 1
+
+
+def test_withdrawing_leaves_current_reminders_and_other_mail_alone(app, db):
+    """Only a reminder of a cycle that no longer applies is withdrawn: the current cycle's,
+    and every other queued email (another candidate's reminder, a service email), stay."""
+    from certportal.mail import queue_email
+
+    day = held(MEI).expires_on - timedelta(days=180)
+    run(app, day)
+    queue_email(kind="test", to="someone@example.org", subject="Hello", text="Body")
+    pending_before = {e.id for e in OutgoingEmail.select().where(OutgoingEmail.status == "pending")}
+    assert len(pending_before) >= 4
+    assert reminders.cancel_stale_reminders([held().id]) == 0
+    # John's CCIE-EI recertified: only its reminder goes.
+    ccie = held(factories.JOHN, "CCIE-EI")
+    (ccie_email,) = [r.outgoing_email_id for r in ExpiryReminder.select().where(
+        ExpiryReminder.candidate_certification == ccie)]
+    CandidateCertification.update(expires_on=add_months(ccie.expires_on, 36)).where(
+        CandidateCertification.id == ccie.id).execute()
+    assert reminders.cancel_stale_reminders([ccie.id, held().id]) == 1
+    pending_after = {e.id for e in OutgoingEmail.select().where(OutgoingEmail.status == "pending")}
+    assert pending_after == pending_before - {ccie_email}
 
 
 def test_a_revoked_or_expired_certification_gets_no_reminder(app, db):
@@ -219,19 +271,24 @@ def test_bad_today_is_refused_with_a_message(app):
 
 @pytest.mark.parametrize("batch", [1, 2, 500])
 def test_batches_cover_every_due_certification_once(app, db, batch):
-    """Keyset batches: every active certification expiring within 180 days is read once."""
-    day = date.today()
-    seen = [row[0] for rows in reminders.expiring_batches(day, batch) for row in rows]
-    expected = [
-        h.id
-        for h in CandidateCertification.select()
-        .where(
-            (CandidateCertification.status == "active")
-            & CandidateCertification.expires_on.between(day, day + timedelta(days=180))
-        )
-        .order_by(CandidateCertification.expires_on, CandidateCertification.id)
-    ]
+    """Keyset batches: every active certification expiring within 180 days is read once, in
+    expiry order, however the batch boundaries fall (two of them expire the same day)."""
+    day = held(MEI).expires_on - timedelta(days=180)
+    in_window = CandidateCertification.select().where(
+        (CandidateCertification.status == "active")
+        & CandidateCertification.expires_on.between(day, day + timedelta(days=180))
+    )
+    # The oldest row expires last, so reading in row order would differ from expiry order.
+    CandidateCertification.update(expires_on=day + timedelta(days=180)).where(
+        CandidateCertification.id == min(h.id for h in in_window)
+    ).execute()
+    batches = list(reminders.expiring_batches(day, batch))
+    seen = [row[0] for rows in batches for row in rows]
+    by_expiry = in_window.order_by(CandidateCertification.expires_on, CandidateCertification.id)
+    expected = [h.id for h in by_expiry]
+    assert len(expected) >= 4
     assert seen == expected
+    assert max(len(rows) for rows in batches) <= batch
 
 
 SETTINGS = {
@@ -308,9 +365,17 @@ def test_one_run_gives_each_reminder_its_own_email_and_plan(app, db):
         assert email.to_address == owner.email
         assert f"{held_row.certification.display_name} expires on" in email.subject
         assert f"{held_row.expires_on:%Y}-{held_row.expires_on:%b}" in email.subject
+        assert email.body_text.startswith(f"Hello {owner.first_name},")
+        assert f"http://localhost/certifications/{code}\n" in email.body_text
         plan = plans_for(owner.id, day)[code]
         assert f"To keep it: {plan.summary}" in " ".join(email.body_text.split())
         assert reminder.days_before == reminders.due_window((held_row.expires_on - day).days)
+    # Again the same day, in batches of one: each is known as sent, none is sent again.
+    from certportal import notifications
+
+    with app.test_request_context("/", base_url="http://localhost"):
+        again = reminders.send_due_reminders(day, notifications.expiry_reminders, batch=1)
+    assert (again.sent, again.already_sent) == (0, len(reminders_sent))
 
 
 def test_a_batchs_facts_are_read_through_each_candidates_index(db):
