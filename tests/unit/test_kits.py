@@ -9,7 +9,7 @@ import pytest
 from certportal.db import database
 from certportal.domain import kits
 from certportal.domain.addresses import clean_shipping_address
-from certportal.domain.certifications import recompute
+from certportal.domain.certifications import recompute, recompute_many
 from certportal.domain.demo import JOHN_SHIP_TO
 from certportal.domain.lifecycle import add_months
 from certportal.models import (
@@ -484,6 +484,9 @@ def test_recertifying_brings_no_free_kit_unless_the_catalog_says_so(db):
 
 
 def test_an_earlier_fact_moves_the_earning_instead_of_adding_one(db):
+    lee = new_candidate("CSCO30000002")
+    pass_exam(lee, "200-301", TODAY - timedelta(days=5), "VUE-LEE-1")
+    recompute(lee, TODAY)
     kim = new_candidate()
     pass_exam(kim, "200-301", TODAY - timedelta(days=5), "VUE-KIM-1")
     recompute(kim, TODAY)
@@ -491,6 +494,25 @@ def test_an_earlier_fact_moves_the_earning_instead_of_adding_one(db):
     recompute(kim, TODAY)
     [earning] = CertificationEarning.select().where(CertificationEarning.candidate == kim)
     assert earning.earned_on == TODAY - timedelta(days=20)
+    # Only Kim's earning moved: Lee's, of the same certification, keeps its day.
+    [untouched] = CertificationEarning.select().where(CertificationEarning.candidate == lee)
+    assert untouched.earned_on == TODAY - timedelta(days=5)
+
+
+def test_candidates_recomputed_together_each_get_their_kit_and_message(app, db):
+    kim, lee = new_candidate(), new_candidate("CSCO30000002")
+    pass_exam(kim, "200-301", TODAY - timedelta(days=2), "VUE-KIM-1")
+    pass_exam(lee, "200-301", TODAY - timedelta(days=9), "VUE-LEE-1")
+    with app.app_context():
+        recompute_many([kim.id, lee.id], TODAY)
+        recompute_many([kim.id, lee.id], TODAY)
+    for who, earned_on in ((kim, TODAY - timedelta(days=2)), (lee, TODAY - timedelta(days=9))):
+        [earning] = CertificationEarning.select().where(CertificationEarning.candidate == who)
+        assert (earning.earned_on, earning.kind) == (earned_on, "earned")
+        assert prices(who) == {"CCNA-CERT": 0}
+        [message] = OutgoingEmail.select().where(OutgoingEmail.candidate == who)
+        assert message.to_address == who.email
+        assert message.subject == "Congratulations on your CCNA (CCNA) certification"
 
 
 def test_the_congratulations_email_is_queued_once_per_earning(app, db):
