@@ -77,6 +77,13 @@ STATUS_LABELS = {
     LINE_CANCELLED: "Cancelled",
 }
 
+# What an order as a whole is, in words (its kits carry their own STATUS_LABELS).
+ORDER_STATUS_LABELS = {
+    ORDER_AWAITING_PAYMENT: "Awaiting payment",
+    ORDER_SUBMITTED: "Submitted",
+    ORDER_CANCELLED: "Cancelled",
+}
+
 Notify = Callable[..., None]
 
 
@@ -452,6 +459,24 @@ def orders_awaiting_payment(candidate) -> list[FulfillmentOrder]:
         )
         .order_by(FulfillmentOrder.created_at.desc(), FulfillmentOrder.id.desc())
     )
+
+
+def orders_with_lines(candidate) -> list[FulfillmentOrder]:
+    """Every order of the candidate, newest first, unpaid and cancelled ones included, each
+    with its kits in `kit_lines` (two queries): the whole record, as staff need it."""
+    orders = list(
+        FulfillmentOrder.select()
+        .where(FulfillmentOrder.candidate == candidate)
+        .order_by(FulfillmentOrder.created_at.desc(), FulfillmentOrder.id.desc())
+    )
+    lines: dict[int, list[OrderLine]] = {order.id: [] for order in orders}
+    if orders:
+        for line in (OrderLine.select().where(OrderLine.order.in_(list(lines)))
+                     .order_by(OrderLine.id)):
+            lines[line.order_id].append(line)
+    for order in orders:
+        order.kit_lines = lines[order.id]
+    return orders
 
 
 def last_ship_to(candidate) -> dict:

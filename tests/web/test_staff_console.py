@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pyotp
 import pytest
 
+from certportal.domain import kits
 from certportal.domain.demo import DUPLICATE_LOGIN_IDS, demo_totp_secret
 from certportal.models import (
     AuditEvent,
@@ -222,6 +223,23 @@ def test_search_then_record_shows_what_the_candidate_sees_and_more(staff_client,
     viewed = AuditEvent.get(AuditEvent.action == "candidate_viewed")
     assert viewed.staff_user.username == "support"
     assert client.get("/staff/candidates/NOBODY").status_code == 404
+
+
+def test_the_record_lists_each_order_with_its_kits(staff_client, db):
+    """What was ordered, each kit's own state and code, the order's state and total."""
+    kit = OrderLine.get(OrderLine.verification_code == placeholders()["kit"])
+    order = kit.order
+    record = staff_client("support").get(
+        f"/staff/candidates/{order.candidate.login_id}").text
+    orders = record.split('id="orders-heading"', 1)[1].split("</section>", 1)[0]
+    row = re.search(rf"<tr>\s*<td data-label=\"Order\">{order.reference}</td>.*?</tr>",
+                    orders, re.S).group(0)
+    assert '<td data-label="Status">Submitted</td>' in row
+    for line in OrderLine.select().where(OrderLine.order == order):
+        shown = html.unescape(re.sub(r"<[^>]+>", "", row))
+        assert f"{kits.history_name(line)}: {kits.STATUS_LABELS[line.status]}" in shown
+        assert f"(code {line.verification_code})" in shown
+    assert f"${order.total_cents / 100:,.2f}" in row
 
 
 def test_the_record_shows_each_certifications_progress(staff_client, db):

@@ -41,6 +41,7 @@ from certportal.domain import (
     staff,
     support,
 )
+from certportal.domain import kits as kits_rules
 from certportal.domain.imports import ImportRefused
 from certportal.domain.mapping import is_email_address
 from certportal.domain.staff_imports import (
@@ -59,7 +60,6 @@ from certportal.models import (
     Exam,
     ExamResult,
     FulfillmentItem,
-    FulfillmentOrder,
     StaffUser,
     SupportCase,
     certifications_of,
@@ -265,7 +265,10 @@ def _record_context(candidate: Candidate, **forms):
             CeCredit.select().where(CeCredit.candidate == candidate)
             .order_by(CeCredit.active_on.desc(), CeCredit.id.desc()).limit(200)
         ),
-        "orders": list(candidate.orders.order_by(FulfillmentOrder.created_at.desc())),
+        "orders": kits_rules.orders_with_lines(candidate),
+        "order_status_labels": kits_rules.ORDER_STATUS_LABELS,
+        "kit_status_labels": kits_rules.STATUS_LABELS,
+        "history_name": kits_rules.history_name,
         "transcripts": list(candidate.transcripts),
         "emails": candidates.emails_sent(candidate),
         "cases": candidates.support_cases(candidate),
@@ -877,11 +880,9 @@ class CancelForm(FlaskForm):
 
 
 def _line_or_404(code: str):
-    from certportal.domain import kits
-
     try:
-        return kits.line_by_code(code)
-    except kits.FulfillmentError:
+        return kits_rules.line_by_code(code)
+    except kits_rules.FulfillmentError:
         abort(404)
 
 
