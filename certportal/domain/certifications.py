@@ -505,7 +505,7 @@ def revoke_certification(held: CandidateCertification, *, reason: str, staff_use
         )
         if not changed:
             return
-        CertificationEvent.create(
+        revoked = CertificationEvent.create(
             candidate_certification=held.id,
             occurred_on=now.date(),
             kind="revoked",
@@ -523,8 +523,13 @@ def revoke_certification(held: CandidateCertification, *, reason: str, staff_use
         )
         held.status, held.revoked_at, held.revocation_reason = "revoked", now, reason
         recompute(held.candidate_id, now.date())
+        candidate = Candidate.get_by_id(held.candidate_id)
+        # Recompute leaves a revoked certification alone, so its revocation reaches the
+        # reactions here (its queued, undelivered reminders are withdrawn).
+        revoked.candidate_certification = held
+        reactions.after_certification_events(candidate, [revoked])
         if notify is not None:
-            notify(Candidate.get_by_id(held.candidate_id), held)
+            notify(candidate, held)
 
 
 # -- what the pages show -------------------------------------------------------------------

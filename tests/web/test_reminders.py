@@ -7,7 +7,7 @@ import pytest
 
 from certportal.db import database
 from certportal.domain import reminders
-from certportal.domain.certifications import recompute
+from certportal.domain.certifications import recompute, revoke_certification
 from certportal.domain.lifecycle import add_months
 from certportal.models import (
     Candidate,
@@ -341,6 +341,15 @@ def test_recompute_withdraws_the_old_cycles_queued_reminder_by_itself(app, db):
     assert OutgoingEmail.get_by_id(pending.id).status == "withdrawn"
     # A recompute that changes nothing leaves everything as it is.
     recompute(candidate(), day)
+    assert OutgoingEmail.get_by_id(pending.id).status == "withdrawn"
+
+
+def test_revoking_withdraws_the_queued_reminder(app, db):
+    """A revoked certification has no cycle left to keep: its undelivered reminder goes."""
+    expires = held().expires_on
+    run(app, expires - timedelta(days=30))
+    (pending,) = reminder_emails()
+    revoke_certification(held(), reason="Exam misconduct")
     assert OutgoingEmail.get_by_id(pending.id).status == "withdrawn"
 
 
