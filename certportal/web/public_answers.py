@@ -176,7 +176,7 @@ class PublicAnswers:
     def _answer(self, page: PublicPage, key: str, kept: _Kept, environ):
         from certportal.web.security import limiter
 
-        if any(environ.get(key, "") != value for key, value in kept.varies_on):
+        if any(environ.get(header, "") != value for header, value in kept.varies_on):
             return None
         not_modified = kept.has_etag and parse_etags(
             environ.get("HTTP_IF_NONE_MATCH")).contains(kept.tag)
