@@ -3,6 +3,7 @@
 import pytest
 from flask import request_started
 
+from certportal import create_app
 from certportal.domain.certifications import revoke_certification
 from certportal.models import Candidate, Transcript, utcnow
 from tests.conftest import PARTIAL, log_in
@@ -51,10 +52,6 @@ def test_a_repeat_view_gets_flasks_own_answer_without_the_view(app, transcript_u
 def test_a_revalidation_gets_the_same_304_flask_gives(app, transcript_url, dispatched):
     viewer = app.test_client()
     etag = viewer.get(transcript_url).headers["ETag"]
-    unkept = app.config["PUBLIC_PAGES_KEPT"]
-    assert unkept > 0
-    from certportal import create_app
-
     flask_only = create_app({**app.config, "PUBLIC_PAGES_KEPT": 0}).test_client()
     from_flask = flask_only.get(transcript_url, headers={"If-None-Match": etag})
     in_front = viewer.get(transcript_url, headers={"If-None-Match": etag})
@@ -88,10 +85,11 @@ def test_a_change_shows_at_once(app, transcript_url, dispatched):
         Candidate.login_id == "CSCO10000000").execute()
     renamed = viewer.get(transcript_url)
     assert renamed.status_code == 200 and "Jonathan Doe" in renamed.text
+    assert "CCNA (CCNA)" in renamed.text
 
     revoke_certification(held("CCNA"), reason="Exam misconduct")
     after = viewer.get(transcript_url)
-    assert after.status_code == 200 and "CCNA" not in after.text.split("Verified by")[0]
+    assert after.status_code == 200 and "CCNA (CCNA)" not in after.text
 
     Candidate.update(verification_consent=False).where(
         Candidate.login_id == "CSCO10000000").execute()
@@ -110,7 +108,6 @@ def test_the_owner_and_unusual_requests_go_to_flask(app, transcript_url, dispatc
 
 
 def test_the_rate_limit_counts_answers_given_in_front(app_config, db, dispatched):
-    from certportal import create_app
     from certportal.web.security import limiter
 
     app_config.update(RATELIMIT_ENABLED=True, TRANSCRIPT_RATE_LIMIT="3 per minute")
