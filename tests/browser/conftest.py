@@ -34,10 +34,27 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
 
 
+def _closed_once_sent(app):
+    """The app, its response closed as soon as its last piece is written. Werkzeug's server
+    closes a response only after draining the socket, and skips the close when the browser
+    has already reset the connection (after a 303, say): what the portal runs once a response
+    is sent (mail delivery) would then never run. Gunicorn closes every response."""
+
+    def closing(environ, start_response):
+        answer = app(environ, start_response)
+        try:
+            yield from answer
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+
+    return closing
+
+
 @pytest.fixture
 def live_server(app):
     """The app on a free loopback port for the length of one test."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closed_once_sent(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
