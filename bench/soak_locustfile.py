@@ -41,12 +41,17 @@ public_ids: list[str] = []
 repeat_viewers = [(f"172.16.0.{n}", f"soak-repeat-viewer/{n}") for n in range(1, 21)]
 etags: dict[tuple[str, str], str] = {}
 LEDGER = {"created": [], "viewers": {}, "viewers_failed": {}, "view_requests": 0, "emails_ok": 0,
-          "emails_failed": 0, "failures": []}
+          "emails_failed": 0, "failures": [], "slow": []}
+# A request slower than this is kept with its time, so the report can say when the tail was.
+SLOW_MS = 100
 
 
 @events.request.add_listener
 def _record_failure(request_type, name, response_time, response_length, exception=None,
                     **_kwargs):
+    if response_time > SLOW_MS:
+        LEDGER["slow"].append({"time": time.time(), "name": f"{request_type} {name}",
+                               "ms": round(response_time)})
     if exception is not None:
         LEDGER["failures"].append({"time": time.time(), "name": f"{request_type} {name}",
                                    "error": str(exception)[:300]})

@@ -86,3 +86,12 @@ def init_app(app):
     app.add_template_global(field_aria)
     app.add_template_global(is_partial_request)
     app.context_processor(_globals)
+
+
+def compile_all_templates(app) -> int:
+    """Compile every template into the environment's cache now (a server's master process,
+    before it forks its workers); returns how many there are."""
+    names = app.jinja_env.list_templates()
+    for name in names:
+        app.jinja_env.get_template(name)
+    return len(names)

@@ -24,7 +24,9 @@ WORKERS = 4
 
 @pytest.fixture
 def gunicorn_on_redis(database_url, redis_server, tmp_path):
-    """The portal served by gunicorn with 4 sync workers, rate limits in Redis."""
+    """The portal served by gunicorn with 4 sync workers, rate limits in Redis, on the
+    project's own gunicorn.conf.py (the master loads the app and its templates before it
+    forks)."""
     port = unused_port()
     access_log = tmp_path / "access.log"
     env = {
@@ -39,8 +41,8 @@ def gunicorn_on_redis(database_url, redis_server, tmp_path):
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
-        [str(gunicorn), "--workers", str(WORKERS), "--worker-class", "sync", "--preload",
-         "--bind", f"127.0.0.1:{port}", "--chdir", str(project_root()),
+        [str(gunicorn), "--config", str(project_root() / "gunicorn.conf.py"),
+         "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "--chdir", str(project_root()),
          "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s",
          "--log-level", "warning", "app:app"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
