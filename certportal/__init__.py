@@ -10,6 +10,7 @@ Where things live (each layer imports only the ones below it: web → domain →
     formatting.py     dates as the guide prints them (pages, emails and PDFs share them)
     web/              everything that knows HTTP:
       blueprints/     one blueprint per URL prefix (the table in blueprints/__init__.py)
+      application.py  the Flask class: remembers the links it built
       login.py        who is signed in: sessions, candidate_required, staff_only
       security.py     CSRF, rate limits (configured_limit), request guards, security headers
       errors.py       error pages and JSON errors; no traceback reaches a user
@@ -31,13 +32,14 @@ from flask import Flask
 
 from certportal import cli, config, db, mail, notifications, web
 from certportal.domain import badges, reactions
+from certportal.web.application import Portal
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the portal: config, database, badges and the engine's messages, web, mail, CLI."""
-    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
+    app = Portal(__name__, instance_path=str(PROJECT_ROOT / "instance"))
     app.config.update(config.load(app.instance_path, test_config))
     logging.basicConfig(level=logging.INFO)
 
