@@ -205,8 +205,10 @@ def gunicorn(app_spec: str, env: dict | None = None, workers: int = WORKERS,
                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(chdir)]
     if pythonpath:
         command += ["--pythonpath", str(pythonpath)]
-    if config:
-        command += ["--config", str(config)]
+    # A tree's own gunicorn.conf.py, as its deployment runs it (an older tree without one:
+    # gunicorn's defaults, not the settings of the tree the bench was started from).
+    own_config = chdir / "gunicorn.conf.py"
+    command += ["--config", str(config or (own_config if own_config.exists() else os.devnull))]
     process = subprocess.Popen([*command, app_spec], env={**os.environ, **(env or {})})
     base_url = f"http://127.0.0.1:{port}"
     try:
