@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from certportal.db import database
 from certportal.domain.status import is_current
@@ -282,26 +282,31 @@ def chosen_certification_ids(transcript: Transcript) -> list[int]:
     ]
 
 
+# What a transcript lists of each certification: the columns its public page shows.
+LISTED_COLUMNS = (
+    CandidateCertification.id,
+    CandidateCertification.status,
+    CandidateCertification.active_on,
+    CandidateCertification.expires_on,
+    CandidateCertification.revoked_at,
+    CandidateCertification.updated_at,
+    Certification.id,
+    Certification.name,
+    Certification.abbreviation,
+    Certification.group_name,
+)
+LISTED_ORDER = (Certification.group_order, Certification.sort_order, Certification.code)
+
+
 def _listed_query(candidate_id, transcript_id=None):
     query = (
-        CandidateCertification.select(
-            CandidateCertification.id,
-            CandidateCertification.status,
-            CandidateCertification.active_on,
-            CandidateCertification.expires_on,
-            CandidateCertification.revoked_at,
-            CandidateCertification.updated_at,
-            Certification.id,
-            Certification.name,
-            Certification.abbreviation,
-            Certification.group_name,
-        )
+        CandidateCertification.select(*LISTED_COLUMNS)
         .join(Certification)
         .where(
             (CandidateCertification.candidate == candidate_id)
             & CandidateCertification.status.in_(SHOWABLE_STATUSES)
         )
-        .order_by(Certification.group_order, Certification.sort_order, Certification.code)
+        .order_by(*LISTED_ORDER)
     )
     if transcript_id is not None:
         query = query.where(
@@ -405,6 +410,57 @@ def find_public(public_id: str) -> Transcript | None:
         return None
     found = _PUBLIC_BY_ID(public_id)
     return found[0] if found else None
+
+
+# The public page's one query (every view, a 304 included): the transcript, its holder and
+# what it lists, one row per certification listed (one row with no certification when it
+# lists none). The same rules as find_public and listed_certifications, in one round trip.
+_PUBLIC_WITH_LISTED = CompiledQuery(
+    lambda public_id: Transcript.select(
+        Transcript,
+        *PUBLIC_HOLDER_COLUMNS,
+        *PUBLIC_ADDRESS_COLUMNS,
+        *LISTED_COLUMNS,
+    )
+    .join(Candidate)
+    .switch(Transcript)
+    .join(
+        CandidateCertification,
+        JOIN.LEFT_OUTER,
+        on=(
+            (CandidateCertification.candidate == Transcript.candidate)
+            & CandidateCertification.status.in_(SHOWABLE_STATUSES)
+            & (
+                (Transcript.selection == "all_new")
+                | CandidateCertification.certification.in_(
+                    TranscriptCertification.select(TranscriptCertification.certification)
+                    .where(TranscriptCertification.transcript == Transcript.id)
+                )
+            )
+        ),
+        attr="listed_row",
+    )
+    .join(Certification, JOIN.LEFT_OUTER)
+    .where(Transcript.public_id == public_id)
+    .order_by(*LISTED_ORDER),
+    TEXT,
+)
+
+
+def find_public_listed(public_id: str, today: date) -> tuple[Transcript | None, list]:
+    """find_public and listed_certifications in one query: (the transcript with its holder,
+    what it shows today), or (None, []) for an id that cannot exist or does not."""
+    if not PUBLIC_ID_PATTERN.match(public_id):
+        return None, []
+    rows = _PUBLIC_WITH_LISTED(public_id)
+    if not rows:
+        return None, []
+    listed = [row.listed_row for row in rows
+              if getattr(row, "listed_row", None) is not None and row.listed_row.id is not None]
+    transcript = rows[0]
+    if transcript.only_active:
+        listed = [held for held in listed if is_current(held, today)]
+    return transcript, listed
 
 
 def content_tag(transcript: Transcript, certifications, today: date) -> str:

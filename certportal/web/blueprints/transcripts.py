@@ -406,11 +406,10 @@ def _is_owner(transcript) -> bool:
 def _shown(public_id: str, today: date):
     """(transcript, state, what it lists, its tag): the public page's rule, shared with the
     answers given in front of Flask (public_answers)."""
-    transcript = rules.find_public(public_id)
+    transcript, certifications = rules.find_public_listed(public_id, today)
     state = rules.public_state(transcript, today)
     if state != rules.AVAILABLE:
         return transcript, state, [], None
-    certifications = rules.listed_certifications(transcript, today)
     return transcript, state, certifications, rules.content_tag(transcript, certifications, today)
 
 
