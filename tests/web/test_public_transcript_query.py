@@ -1,11 +1,12 @@
-"""The public transcript page reads the transcript, its holder and what it lists in one
-query: it must find exactly what the two separate rules find."""
+"""On PostgreSQL the public transcript page reads the transcript, its holder and what it
+lists in one query (one round trip): it must find exactly what the two separate rules find
+(on SQLite the page runs those two, cheaper there)."""
 
 from datetime import date, timedelta
 
 import pytest
 
-from certportal.db import database
+from certportal.db import database, is_sqlite
 from certportal.domain import transcripts as rules
 from certportal.models import Candidate, CandidateCertification, Transcript
 from tests.factories import john
@@ -44,7 +45,7 @@ def test_one_query_finds_what_the_two_rules_find(db, selection, only_active):
     transcript = new_transcript(candidate, selection, only_active, chosen)
 
     expected_transcript, expected_listed = separately(transcript.public_id)
-    found, listed = rules.find_public_listed(transcript.public_id, TODAY)
+    found, listed = rules.find_public_listed_in_one_query(transcript.public_id, TODAY)
 
     assert found.__data__ == expected_transcript.__data__
     assert found.candidate.__data__ == expected_transcript.candidate.__data__
@@ -58,17 +59,17 @@ def test_a_transcript_listing_nothing_is_still_found(db):
     transcript = new_transcript(candidate, "all_new", False)
     CandidateCertification.update(status="in_progress").where(
         CandidateCertification.candidate == candidate).execute()
-    found, listed = rules.find_public_listed(transcript.public_id, TODAY)
+    found, listed = rules.find_public_listed_in_one_query(transcript.public_id, TODAY)
     assert found.id == transcript.id and found.candidate.full_name == candidate.full_name
     assert listed == []
 
 
 def test_unknown_and_malformed_ids_find_nothing(db):
-    assert rules.find_public_listed("ZZZZZZZZZZZZZZZZ", TODAY) == (None, [])
-    assert rules.find_public_listed("not an id; drop", TODAY) == (None, [])
+    assert rules.find_public_listed_in_one_query("ZZZZZZZZZZZZZZZZ", TODAY) == (None, [])
+    assert rules.find_public_listed_in_one_query("not an id; drop", TODAY) == (None, [])
 
 
-def test_the_public_page_and_its_304_ask_the_database_once(client, db):
+def test_the_public_page_and_its_304_make_one_round_trip_on_postgresql(client, db):
     candidate = Candidate.select().where(Candidate.id == john().id).get()
     public_id = new_transcript(candidate, "all_new", False).public_id
     queries = []
@@ -89,7 +90,9 @@ def test_the_public_page_and_its_304_ask_the_database_once(client, db):
     finally:
         del database.obj.execute_sql
     assert first.status_code == 200 and again.status_code == 304
-    assert len(reads_first) == 1 and len(reads_again) == 1, (reads_first, reads_again)
-    # Its rows came out the same as peewee's, so they are built the fast way from now on.
-    builders = rules._PUBLIC_WITH_LISTED._builders.values()
-    assert builders and all(builder is not None and builder.verified for builder in builders)
+    reads = 2 if is_sqlite() else 1
+    assert len(reads_first) == reads and len(reads_again) == reads, (reads_first, reads_again)
+    if not is_sqlite():
+        # Its rows came out the same as peewee's, so they are built the fast way from now on.
+        builders = rules._PUBLIC_WITH_LISTED._builders.values()
+        assert builders and all(builder is not None and builder.verified for builder in builders)
