@@ -334,9 +334,14 @@ def listed_certifications(transcript: Transcript, today: date) -> list[Candidate
         listed = _LISTED_ALL(transcript.candidate_id)
     else:
         listed = _LISTED_CHOSEN(transcript.candidate_id, transcript.id)
+    return _shown_today(transcript, listed, today)
+
+
+def _shown_today(transcript: Transcript, listed: list, today: date) -> list:
+    """Of the certifications a transcript lists, those it shows today."""
     if transcript.only_active:
         # A candidate holds a handful of certifications: filtering here keeps one SQL text.
-        listed = [held for held in listed if is_current(held, today)]
+        return [held for held in listed if is_current(held, today)]
     return listed
 
 
@@ -470,9 +475,7 @@ def find_public_listed_in_one_query(public_id: str, today: date):
     listed = [row.listed_row for row in rows
               if getattr(row, "listed_row", None) is not None and row.listed_row.id is not None]
     transcript = rows[0]
-    if transcript.only_active:
-        listed = [held for held in listed if is_current(held, today)]
-    return transcript, listed
+    return transcript, _shown_today(transcript, listed, today)
 
 
 def content_tag(transcript: Transcript, certifications, today: date) -> str:

@@ -69,7 +69,7 @@ def test_unknown_and_malformed_ids_find_nothing(db):
     assert rules.find_public_listed_in_one_query("not an id; drop", TODAY) == (None, [])
 
 
-def test_the_public_page_and_its_304_make_one_round_trip_on_postgresql(client, db):
+def test_the_public_page_and_its_304_read_once_on_postgresql_twice_on_sqlite(client, db):
     candidate = Candidate.select().where(Candidate.id == john().id).get()
     public_id = new_transcript(candidate, "all_new", False).public_id
     queries = []
